@@ -1,0 +1,3 @@
+"""uforge-mock: a reference server for the UForge AppCenter REST API."""
+
+__version__ = "0.1.0"

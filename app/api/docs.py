@@ -1,0 +1,191 @@
+"""OpenAPI documentation of the UForge routes, derived from the wire schemas: one JSON Schema
+per wire object (from `app.schemas`), both media types with rendered examples, the 304 and
+every error code a route can answer."""
+
+import types
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from fastapi import APIRouter
+
+from app.negotiation import JSON, XML
+from app.render import field_names
+from app.render.json import to_plain
+from app.render.xml import render_xml
+from app.schemas import (
+    LocalizedMessage,
+    MySoftware,
+    OpStatus,
+    Parameters,
+    ServiceStatus,
+    SoftwareBundleExport,
+    UForgeError,
+    UriList,
+    WireObject,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_EXAMPLE_TIME = datetime(2019, 6, 5, 21, 40, 12, tzinfo=UTC)
+_EXPORT = "users/guest/mysoftware/918/exports/17"
+_EXAMPLE_STATUS = OpStatus(
+    created=_EXAMPLE_TIME,
+    dbId=17,
+    digest="3c1f0b6a9d2e4f5a8b7c6d5e4f3a2b1c",
+    lastModified=_EXAMPLE_TIME.replace(second=20),
+    cancelled=False,
+    complete=False,
+    error=False,
+    message="Creating archive",
+    parentUri=_EXPORT,
+    percentage=40,
+    uri=f"{_EXPORT}/status",
+)
+EXAMPLES: dict[type[WireObject], WireObject] = {
+    OpStatus: _EXAMPLE_STATUS,
+    ServiceStatus: ServiceStatus(alive=True, version="3.8.13", serviceLoad=0),
+    SoftwareBundleExport: SoftwareBundleExport(
+        created=_EXAMPLE_TIME,
+        dbId=17,
+        digest="7e6d5c4b3a2918f7e6d5c4b3a2918f70",
+        lastModified=_EXAMPLE_TIME,
+        bundleName="Zabbix",
+        bundleVersion="3.0.1",
+        downloadUri=f"{_EXPORT}/downloads",
+        parentUri="users/guest/mysoftware/918",
+        status=_EXAMPLE_STATUS,
+        uri=_EXPORT,
+    ),
+    MySoftware: MySoftware(
+        created=_EXAMPLE_TIME,
+        dbId=918,
+        digest="b0bca8cf30c3109611297a60f90d85d2",
+        lastModified=_EXAMPLE_TIME,
+        name="Zabbix",
+        version="3.0.1",
+        restricted=False,
+        size=0,
+        revision=1,
+        uri="users/guest/mysoftware/918",
+        exportUri="users/guest/mysoftware/918/exports",
+        softwareArtifactUris=UriList(),
+        applianceUris=UriList(),
+        imported=False,
+        generationEnabled=False,
+    ),
+}
+ERROR_DESCRIPTIONS = {
+    400: ("Bad request (an invalid query parameter)", "mock.error.bad_request"),
+    401: ("Authentication failed (missing or wrong credentials)", "mock.error.unauthorized"),
+    403: (
+        "Not the caller's own path, or a missing entitlement",
+        "mock.error.forbidden.entitlement",
+    ),
+    404: ("Unknown (or not the caller's) mySoftware or export", "mock.error.notfound.export"),
+    405: ("Method not allowed on this path", "mock.error.method_not_allowed"),
+    406: (
+        "Neither application/xml nor application/json is acceptable",
+        "mock.error.not_acceptable",
+    ),
+    409: ("The export is not complete yet", "mock.error.conflict.export_not_complete"),
+    500: ("Unexpected failure", "mock.error.internal"),
+}
+
+
+def json_schema(cls: type[WireObject]) -> dict[str, Any]:
+    """The JSON Schema of `cls`'s JSON form (without the root wrapper)."""
+    hints = get_type_hints(cls)
+    properties = {name: _type_schema(hints[name]) for name in field_names(cls)}
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+def _type_schema(annotation: Any) -> dict[str, Any]:
+    if get_origin(annotation) in (Union, types.UnionType):
+        (annotation,) = [arg for arg in get_args(annotation) if arg is not type(None)]
+    if get_origin(annotation) is list:
+        return {"type": "array", "items": _type_schema(get_args(annotation)[0])}
+    if isinstance(annotation, type) and issubclass(annotation, WireObject):
+        return json_schema(annotation)
+    simple = {
+        bool: {"type": "boolean"},
+        int: {"type": "integer"},
+        str: {"type": "string"},
+        datetime: {"type": "string", "format": "date-time"},
+    }
+    return simple[annotation]
+
+
+def document_schema(cls: type[WireObject]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {cls.root: json_schema(cls)},
+        "required": [cls.root],
+        "additionalProperties": False,
+    }
+
+
+def _content(example: WireObject) -> dict[str, Any]:
+    cls = type(example)
+    return {
+        XML: {
+            "schema": {"type": "string", "description": f"a `{cls.root}` document"},
+            "example": render_xml(example).decode(),
+        },
+        JSON: {"schema": document_schema(cls), "example": {cls.root: to_plain(example)}},
+    }
+
+
+def _error_example(status_code: int) -> UForgeError:
+    message, message_id = ERROR_DESCRIPTIONS[status_code]
+    return UForgeError(
+        localizedErrorMsg=LocalizedMessage(
+            message=message, messageId=message_id, parameters=Parameters()
+        ),
+        requestMethod="GET",
+        requestUri="/api/users/guest/mysoftware/918/exports/17/status",
+        statusCode=status_code,
+        timestamp=_EXAMPLE_TIME,
+    )
+
+
+def document_responses(
+    cls: type[WireObject],
+    *,
+    errors: Iterable[int],
+    conditional: bool = True,
+    success: int = 200,
+    success_description: str = "The object, in the negotiated format",
+) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route answering a `cls` document."""
+    responses: dict[int | str, dict[str, Any]] = {
+        success: {"description": success_description, "content": _content(EXAMPLES[cls])}
+    }
+    if conditional:
+        responses[304] = {"description": "Not modified: the client's copy (ETag) is current"}
+    responses.update(error_responses(errors))
+    return responses
+
+
+def error_responses(errors: Iterable[int]) -> dict[int | str, dict[str, Any]]:
+    return {
+        code: {
+            "description": ERROR_DESCRIPTIONS[code][0],
+            "content": _content(_error_example(code)),
+        }
+        for code in sorted({*errors, 500})
+    }
+
+
+def get_and_head(router: APIRouter, path: str, **options: Any) -> Callable[[F], F]:
+    """Register a handler for GET (documented) and HEAD (same answer without a body)."""
+
+    def register(handler: F) -> F:
+        router.add_api_route(path, handler, methods=["GET"], **options)
+        head_options = {k: v for k, v in options.items() if k in ("response_class", "tags")}
+        router.add_api_route(
+            path, handler, methods=["HEAD"], include_in_schema=False, **head_options
+        )
+        return handler
+
+    return register

@@ -1,0 +1,25 @@
+"""`GET /status`: the platform's service status; no authentication (clients call it first)."""
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from app.api.deps import RuntimeDep
+from app.api.docs import document_responses, get_and_head
+from app.responses import document_response
+from app.schemas import ServiceStatus
+from app.views import service_status
+
+router = APIRouter(tags=["platform"])
+
+
+@get_and_head(
+    router,
+    "/status",
+    operation_id="uforgeStatus_get",
+    summary="Service status of the platform (no authentication)",
+    responses=document_responses(ServiceStatus, errors=(406,), conditional=False),
+    response_class=Response,
+)
+async def uforge_status_get(request: Request, runtime: RuntimeDep) -> Response:
+    document = service_status(runtime.settings.platform_version)
+    return document_response(request, document, cache_control="no-cache")

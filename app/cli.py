@@ -1,0 +1,173 @@
+"""The `uforge-mock` command (also `python -m app`).
+
+    uforge-mock serve [--host H] [--port P] [--database-url URL] [--seed FILE] [--no-demo]
+    uforge-mock seed FILE [--database-url URL]
+    uforge-mock migrate [--database-url URL]
+    uforge-mock openapi [--output FILE]
+
+Every option has an `UFORGE_MOCK_*` environment variable of the same name; an option given on
+the command line wins.
+"""
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from app.seed import SeedError
+from app.settings import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        result: int = arguments.command(arguments)
+    except SeedError as error:
+        print(f"uforge-mock: the seed was not loaded, nothing changed:\n{error}", file=sys.stderr)
+        return 2
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="uforge-mock",
+        description="A reference server for the UForge AppCenter REST API.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the server (migrates the store, loads the seed or the demo dataset)",
+        description=(
+            "Run uforge-mock. The store is upgraded to the newest schema first; then the --seed "
+            "file is loaded, or, when no seed is given and the store has no users, the demo "
+            "dataset."
+        ),
+    )
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    _database_option(serve)
+    serve.add_argument("--seed", type=Path, metavar="FILE", help="seed file to load at start")
+    serve.add_argument(
+        "--no-demo",
+        dest="demo",
+        action="store_false",
+        default=None,
+        help="do not load the demo dataset into an empty store",
+    )
+    serve.add_argument("--workers", type=int, help="uvicorn worker processes (default 1)")
+    serve.set_defaults(command=_serve)
+
+    seed = commands.add_parser(
+        "seed",
+        help="load a seed file into the store and exit",
+        description="Load FILE (SEED.md format, YAML or JSON) all or nothing; idempotent.",
+    )
+    seed.add_argument("file", type=Path, metavar="FILE")
+    _database_option(seed)
+    seed.set_defaults(command=_seed)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="upgrade the store's schema to the newest revision and exit",
+        description="Run the Alembic migrations up to head.",
+    )
+    _database_option(migrate)
+    migrate.set_defaults(command=_migrate)
+
+    openapi = commands.add_parser(
+        "openapi",
+        help="write the OpenAPI document of the UForge routes",
+        description="Print (or write to --output) the app's OpenAPI document as JSON.",
+    )
+    openapi.add_argument("--output", type=Path, metavar="FILE")
+    openapi.set_defaults(command=_openapi)
+    return parser
+
+
+def _database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="SQLAlchemy URL of the store (default: a SQLite file in the data directory)",
+    )
+
+
+def settings_from(arguments: argparse.Namespace, **extra: Any) -> Settings:
+    """Settings from the environment, overridden by the options given on the command line."""
+    given = {
+        name: getattr(arguments, name)
+        for name in ("host", "port", "database_url", "seed", "demo", "workers")
+        if getattr(arguments, name, None) is not None
+    }
+    return Settings(**given, **extra)
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app, prepare_store
+
+    settings = settings_from(arguments)
+    app = create_app(settings.model_copy(update={"migrate_on_start": False}))
+    # Prepared once here, so that several workers do not race to migrate and seed.
+    prepare_store(app.state.mock)
+    app.state.mock.engine.dispose()
+    if settings.workers == 1:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+        return 0
+    # Worker processes build their own app from the environment: hand them these settings.
+    for name, value in settings.model_dump(exclude_none=True).items():
+        os.environ[f"UFORGE_MOCK_{name.upper()}"] = str(value)
+    os.environ["UFORGE_MOCK_MIGRATE_ON_START"] = "false"
+    uvicorn.run(
+        "app.main:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="info",
+    )
+    return 0
+
+
+def _seed(arguments: argparse.Namespace) -> int:
+    from app.db import migrate_to_head
+    from app.main import create_app, load_seed_file
+
+    app = create_app(settings_from(arguments, demo=False))
+    runtime = app.state.mock
+    migrate_to_head(runtime.engine)
+    report = load_seed_file(runtime, arguments.file)
+    print(f"{arguments.file}: {report.summary()}")
+    runtime.engine.dispose()
+    return 0
+
+
+def _migrate(arguments: argparse.Namespace) -> int:
+    from app.db import create_store_engine, migrate_to_head
+
+    settings = settings_from(arguments)
+    engine = create_store_engine(settings.resolved_database_url())
+    migrate_to_head(engine)
+    engine.dispose()
+    print("the store is at the newest schema revision")
+    return 0
+
+
+def _openapi(arguments: argparse.Namespace) -> int:
+    from app.main import create_app
+    from app.openapi_document import openapi_document
+
+    text = json.dumps(openapi_document(create_app(Settings())), indent=2) + "\n"
+    if arguments.output:
+        arguments.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0

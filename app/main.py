@@ -1,0 +1,200 @@
+"""`create_app(settings)`: one uforge-mock server, with its own engine, clock and caches."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import store
+from app.api.routes import exports, platform
+from app.clock import Clock, SystemClock
+from app.db import Database, create_store_engine, migrate_to_head
+from app.errors import (
+    BadRequest,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    UForgeException,
+)
+from app.responses import error_response
+from app.runtime import Runtime
+from app.security import CredentialVerifier, PasswordHasher
+from app.seed import SeedDefaults, SeedLoader, SeedReport, read_seed_file
+from app.settings import Settings
+
+log = logging.getLogger("uforge_mock")
+
+UFORGE_PREFIXES = ("/api", "/ufws")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """A uforge-mock ASGI app. Its store is prepared (migrations, seed) when it starts."""
+    settings = settings or Settings()
+    engine = create_store_engine(settings.resolved_database_url())
+    hasher = PasswordHasher(
+        memory_kib=settings.password_hash_memory_kib, time_cost=settings.password_hash_time_cost
+    )
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        database=Database(engine),
+        clock=clock or SystemClock(),
+        hasher=hasher,
+        verifier=CredentialVerifier(
+            hasher,
+            max_concurrent=settings.auth_max_concurrent_verifications,
+            cache_size=settings.auth_cache_size,
+        ),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            prepare_store(runtime)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="uforge-mock",
+        version=settings.platform_version,
+        summary="A reference server for the UForge AppCenter REST API",
+        description=(
+            "The software-bundle export family of the UForge AppCenter API "
+            f"{settings.platform_version}. Every route below also answers under `/ufws`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.mock = runtime
+    for prefix in UFORGE_PREFIXES:
+        documented = prefix == "/api"
+        app.include_router(platform.router, prefix=prefix, include_in_schema=documented)
+        app.include_router(exports.router, prefix=prefix, include_in_schema=documented)
+    _install_error_handlers(app, runtime)
+    app.add_middleware(PlatformMiddleware, runtime=runtime)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app with settings from `UFORGE_MOCK_*` variables (uvicorn `--factory` target)."""
+    return create_app(Settings())
+
+
+def prepare_store(runtime: Runtime) -> SeedReport | None:
+    """Migrate to head, then load the configured seed file, or the demo on an empty store."""
+    migrate_to_head(runtime.engine)
+    return seed_store(runtime)
+
+
+def seed_store(runtime: Runtime) -> SeedReport | None:
+    settings = runtime.settings
+    if settings.seed is not None:
+        return load_seed_file(runtime, settings.seed)
+    if settings.demo:
+        with runtime.engine.connect() as connection:
+            empty = store.count_users(connection) == 0
+        if empty:
+            with resources.as_file(resources.files("app.demo") / "demo-seed.yml") as demo:
+                return load_seed_file(runtime, demo)
+    return None
+
+
+def load_seed_file(runtime: Runtime, path: Path) -> SeedReport:
+    document, source = read_seed_file(path)
+    report = seed_loader(runtime.engine, runtime).load(
+        document, source=source, now=runtime.clock.now()
+    )
+    log.info("seed %s: %s", source, report.summary())
+    return report
+
+
+def seed_loader(engine: Engine, runtime: Runtime) -> SeedLoader:
+    return SeedLoader(
+        engine,
+        hash_password=runtime.hasher.hash,
+        verify_password=runtime.hasher.verify,
+        defaults=SeedDefaults(export_duration_seconds=runtime.settings.export_duration_seconds),
+    )
+
+
+def _install_error_handlers(app: FastAPI, runtime: Runtime) -> None:
+    """Every failure, the framework's included, leaves as a `uforgeError`."""
+
+    async def vendor_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, UForgeException)
+        return error_response(request, error, now=runtime.clock.now())
+
+    async def framework_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        vendor: UForgeException
+        if error.status_code == 404:
+            vendor = NotFound(f"No resource at {request.url.path}", request.url.path)
+        elif error.status_code == 405:
+            vendor = MethodNotAllowed(request.method, _allowed((error.headers or {}).get("Allow")))
+        else:
+            vendor = BadRequest(str(error.detail))
+        return error_response(request, vendor, now=runtime.clock.now())
+
+    async def validation_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, RequestValidationError)
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+            for item in error.errors()
+        )
+        return error_response(
+            request, BadRequest(f"Invalid request: {problems}"), now=runtime.clock.now()
+        )
+
+    app.add_exception_handler(UForgeException, vendor_error)
+    app.add_exception_handler(StarletteHTTPException, framework_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+
+
+def _allowed(allow: str | None) -> str | None:
+    """The router names the methods of the one route it matched; HEAD lives beside GET."""
+    if not allow:
+        return None
+    methods = {method.strip() for method in allow.split(",")}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+class PlatformMiddleware:
+    """Adds the `version` header to every response and turns any unhandled exception into a
+    500 `uforgeError` (never a stack trace or an HTML page)."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+        self.version_header = (b"version", runtime.settings.platform_version.encode("latin-1"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_with_version(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), self.version_header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_version)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = error_response(Request(scope), InternalError(), now=self.runtime.clock.now())
+            await response(scope, receive, send_with_version)

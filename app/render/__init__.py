@@ -1,0 +1,31 @@
+"""Wire object -> bytes, one renderer per media type. Both share the value rules below."""
+
+import re
+from dataclasses import fields
+from datetime import UTC, datetime
+from functools import cache
+
+from app.schemas import WireObject
+
+# Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, lone surrogates,
+# U+FFFE/U+FFFF). They are replaced in every format, so XML and JSON say the same text.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+REPLACEMENT = "\ufffd"
+
+
+def clean_text(text: str) -> str:
+    return _NOT_XML_CHAR.sub(REPLACEMENT, text)
+
+
+def format_datetime(instant: datetime) -> str:
+    """xs:dateTime in UTC with milliseconds: 2019-06-05T21:40:12.000Z."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    utc = instant.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+@cache
+def field_names(cls: type[WireObject]) -> tuple[str, ...]:
+    """The wire field names of `cls`, in schema order."""
+    return tuple(f.name for f in fields(cls))

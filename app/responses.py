@@ -1,0 +1,96 @@
+"""The wire contract of every response, in one place: negotiation (and 406), conditional
+requests (ETag / Last-Modified / 304), rendering, the standard headers, HEAD, and `uforgeError`
+bodies for failures.
+
+Handlers hand over a wire object and its validators; they never build a Response themselves.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app import conditional
+from app.errors import NotAcceptable, UForgeException
+from app.negotiation import DOCUMENT_OFFERS, JSON, XML, negotiate
+from app.render.json import render_json
+from app.render.xml import render_xml
+from app.schemas import LocalizedMessage, Parameters, UForgeError, WireObject
+from app.simulation import content_digest
+
+PRIVATE = "private, no-cache"
+RENDERERS = {XML: render_xml, JSON: render_json}
+
+
+def negotiated(request: Request) -> str | None:
+    """The document media type the client prefers, or None when it accepts neither."""
+    return negotiate(request.headers.get("accept"))
+
+
+def entity_tag(digest: str, media_type: str) -> str:
+    """Strong ETag of one representation: the object's digest, told apart per media type."""
+    return '"' + content_digest(digest, media_type) + '"'
+
+
+def document_response(
+    request: Request,
+    document: WireObject,
+    *,
+    digest: str | None = None,
+    last_modified: datetime | None = None,
+    status_code: int = 200,
+    cache_control: str = PRIVATE,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """`document` in the negotiated format, or a 304 when the client's copy is current.
+
+    With a `digest`, the response carries an ETag and `Last-Modified` and honours
+    `If-None-Match` / `If-Modified-Since`; the 304 is decided before anything is rendered.
+    """
+    media_type = negotiated(request)
+    if media_type is None:
+        raise NotAcceptable.offering(*DOCUMENT_OFFERS)
+    response_headers = {"Vary": "Accept", "Cache-Control": cache_control, **(headers or {})}
+    if digest is not None and last_modified is not None:
+        etag = entity_tag(digest, media_type)
+        response_headers["ETag"] = etag
+        response_headers["Last-Modified"] = conditional.http_date(last_modified)
+        if status_code == 200 and conditional.is_not_modified(
+            if_none_match=request.headers.get("if-none-match"),
+            if_modified_since=request.headers.get("if-modified-since"),
+            etag=etag,
+            last_modified=last_modified,
+        ):
+            return Response(status_code=304, headers=response_headers)
+    body = RENDERERS[media_type](document)
+    return _finish(request, body, status_code, media_type, response_headers)
+
+
+def error_response(request: Request, error: UForgeException, *, now: datetime) -> Response:
+    """`error` as a `uforgeError`, in the negotiated format (XML when nothing is acceptable)."""
+    media_type = negotiated(request) or XML
+    document = UForgeError(
+        localizedErrorMsg=LocalizedMessage(
+            message=error.message,
+            messageId=error.message_id,
+            parameters=Parameters(parameter=list(error.parameters)),
+        ),
+        requestMethod=request.method,
+        requestUri=request.url.path,
+        statusCode=error.status_code,
+        timestamp=now,
+    )
+    headers = {"Vary": "Accept", "Cache-Control": "no-store", **error.headers()}
+    body = RENDERERS[media_type](document)
+    return _finish(request, body, error.status_code, media_type, headers)
+
+
+def _finish(
+    request: Request, body: bytes, status_code: int, media_type: str, headers: dict[str, str]
+) -> Response:
+    response = Response(body, status_code=status_code, media_type=media_type, headers=headers)
+    if request.method == "HEAD":
+        # Same headers as the GET, Content-Length included; no body.
+        response.body = b""
+    return response

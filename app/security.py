@@ -1,0 +1,182 @@
+"""Who is calling: HTTP Basic credentials checked against the stored argon2 hash, a memory of
+checked credentials so that polling clients do not pay for a hash each time, and the
+authorization rules (own paths only unless admin; entitlements).
+
+Password hashes come from libpass, the maintained fork of passlib (same `passlib` import API).
+"""
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import anyio
+from passlib.context import CryptContext
+
+from app.errors import Forbidden, MissingEntitlement, Unauthorized
+from app.store import UserRecord
+
+# A longer Authorization header is refused before any decoding: no real credential is that big.
+MAX_AUTHORIZATION_LENGTH = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    login: str
+    password: str
+
+
+def parse_basic(header: str | None) -> Credentials:
+    """The login and password of a `Basic` Authorization header, or Unauthorized."""
+    if not header or len(header) > MAX_AUTHORIZATION_LENGTH:
+        raise Unauthorized()
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not token.strip():
+        raise Unauthorized()
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise Unauthorized() from None
+    login, colon, password = decoded.partition(":")
+    if not colon or not login:
+        raise Unauthorized()
+    return Credentials(login, password)
+
+
+class PasswordHasher:
+    """argon2id hashes at the cost the settings give."""
+
+    def __init__(self, *, memory_kib: int, time_cost: int) -> None:
+        self._context = CryptContext(
+            schemes=["argon2"], argon2__memory_cost=memory_kib, argon2__rounds=time_cost
+        )
+        self._dummy_hash: str | None = None
+
+    def hash(self, password: str) -> str:
+        return str(self._context.hash(password))
+
+    def verify(self, password: str, password_hash: str) -> bool:
+        try:
+            return bool(self._context.verify(password, password_hash))
+        except (ValueError, TypeError):
+            return False  # a malformed stored hash matches nothing
+
+    def dummy_hash(self) -> str:
+        """A hash no password is checked against in earnest: unknown users cost the same."""
+        if self._dummy_hash is None:
+            self._dummy_hash = self.hash(os.urandom(16).hex())
+        return self._dummy_hash
+
+
+class _BoundedMemory:
+    """A set of keys that forgets its oldest members beyond `size`."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._keys: OrderedDict[bytes, None] = OrderedDict()
+
+    def __contains__(self, key: bytes) -> bool:
+        if key in self._keys:
+            self._keys.move_to_end(key)
+            return True
+        return False
+
+    def add(self, key: bytes) -> None:
+        self._keys[key] = None
+        self._keys.move_to_end(key)
+        while len(self._keys) > self._size:
+            self._keys.popitem(last=False)
+
+    def clear(self) -> None:
+        self._keys.clear()
+
+
+class CredentialVerifier:
+    """Decides whether a password matches a user's stored hash, remembering the answers.
+
+    The memory is keyed on (login, password, stored hash), through an HMAC with a per-process
+    key so that no password is kept in clear: a changed password changes the stored hash, so
+    the old answers no longer apply, and an accepted key can only ever be that exact password.
+    Both accepted and rejected pairs are remembered, so a flood of one wrong password costs one
+    hash. Verifications run in worker threads, at most `max_concurrent` at once (argon2 takes
+    64 MiB each), and identical ones in flight at the same time share one result.
+    """
+
+    def __init__(self, hasher: PasswordHasher, *, max_concurrent: int, cache_size: int) -> None:
+        self._hasher = hasher
+        self._limiter = anyio.CapacityLimiter(max_concurrent)
+        self._key = os.urandom(32)
+        self._accepted = _BoundedMemory(cache_size)
+        self._rejected = _BoundedMemory(cache_size)
+        self._in_flight: dict[bytes, asyncio.Future[bool]] = {}
+
+    async def verify(self, credentials: Credentials, stored_hash: str | None) -> bool:
+        """True only when `credentials.password` matches `stored_hash` (None: unknown user)."""
+        key = self._memory_key(credentials, stored_hash)
+        if key in self._accepted:
+            return True
+        if key in self._rejected:
+            return False
+        pending = self._in_flight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = future
+        try:
+            matched = await self._verify_in_thread(credentials.password, stored_hash)
+            (self._accepted if matched else self._rejected).add(key)
+            future.set_result(matched)
+            return matched
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # marks it retrieved when nobody else waits on it
+            raise
+        finally:
+            del self._in_flight[key]
+
+    def forget(self) -> None:
+        """Drop every remembered answer (the store was reset)."""
+        self._accepted.clear()
+        self._rejected.clear()
+
+    async def _verify_in_thread(self, password: str, stored_hash: str | None) -> bool:
+        def check() -> bool:
+            if stored_hash is None:
+                self._hasher.verify(password, self._hasher.dummy_hash())
+                return False
+            return self._hasher.verify(password, stored_hash)
+
+        return await anyio.to_thread.run_sync(check, limiter=self._limiter)
+
+    def _memory_key(self, credentials: Credentials, stored_hash: str | None) -> bytes:
+        message = "\x00".join((credentials.login, credentials.password, stored_hash or ""))
+        return hmac.digest(self._key, message.encode("utf-8", "surrogatepass"), hashlib.sha256)
+
+
+async def authenticate_basic(
+    header: str | None,
+    *,
+    load_user: Callable[[str], Awaitable[UserRecord | None]],
+    verifier: CredentialVerifier,
+) -> UserRecord:
+    """The user whose Basic credentials these are, or Unauthorized (same answer for an unknown
+    user and a wrong password)."""
+    credentials = parse_basic(header)
+    user = await load_user(credentials.login)
+    matched = await verifier.verify(credentials, user.password_hash if user else None)
+    if user is None or not matched:
+        raise Unauthorized()
+    return user
+
+
+def authorize(user: UserRecord, *, uid: str, entitlement: str) -> None:
+    """Raise Forbidden unless `user` may act on `uid`'s paths with `entitlement`."""
+    if uid != user.login and not user.admin:
+        raise Forbidden.for_user(user.login, uid)
+    if entitlement not in user.entitlements:
+        raise MissingEntitlement.named(user.login, entitlement)

@@ -1,0 +1,59 @@
+"""Settings of one uforge-mock server, read from `UFORGE_MOCK_*` environment variables.
+
+Every setting that the CLI also accepts has the same name there (`--database-url` is
+`UFORGE_MOCK_DATABASE_URL`). No instance is created at import: `create_app(settings)` and the
+CLI build their own.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ExportOutcome = Literal["complete", "error", "cancelled", "running"]
+
+
+class Settings(BaseSettings):
+    """Everything a uforge-mock server can be told.
+
+    Attributes:
+        host, port: where `uforge-mock serve` listens.
+        data_dir: folder of the embedded SQLite database (created when missing).
+        database_url: any SQLAlchemy URL; empty means `sqlite:///<data_dir>/uforge-mock.db`.
+        seed: a seed file (SEED.md format) loaded at start-up, idempotently.
+        demo: load the bundled demo dataset when the database has no users and no `seed` is given.
+        migrate_on_start: upgrade the schema (and load seed/demo) when the app starts.
+        platform_version: the UForge version the mock impersonates (`version` header and
+            `serviceStatus.version`; hammr refuses any other than its own).
+        export_duration_seconds, export_outcome: how a new export behaves unless its mySoftware
+            says otherwise.
+        password_hash_memory_kib, password_hash_time_cost: argon2 cost of new password hashes.
+        auth_max_concurrent_verifications: hash verifications allowed at once; the rest wait.
+        auth_cache_size: verified and rejected credentials remembered (each kind).
+        workers: uvicorn worker processes for `serve`.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="UFORGE_MOCK_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    seed: Path | None = None
+    demo: bool = True
+    migrate_on_start: bool = True
+    platform_version: str = "3.8.13"
+    export_duration_seconds: float = Field(default=10.0, ge=0)
+    export_outcome: ExportOutcome = "complete"
+    password_hash_memory_kib: int = Field(default=65536, ge=8)
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    auth_max_concurrent_verifications: int = Field(default=2, ge=1)
+    auth_cache_size: int = Field(default=10_000, ge=1)
+    workers: int = Field(default=1, ge=1)
+
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the explicit one, else the SQLite file in `data_dir`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'uforge-mock.db'}"

@@ -1,0 +1,203 @@
+"""Queries on the store. Keyword-only functions that take a Connection and return plain
+records (or None); they never raise HTTP errors and know nothing of FastAPI.
+
+The read path uses SQLAlchemy Core on the SQLModel tables: one parameterised SELECT per
+question, no ORM session per request.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, func, insert, select
+
+from app.models import ApiKey, Entitlement, ExportTicket, MySoftware, User
+from app.simulation import TicketFacts
+
+users = User.__table__  # type: ignore[attr-defined]
+entitlements = Entitlement.__table__  # type: ignore[attr-defined]
+api_keys = ApiKey.__table__  # type: ignore[attr-defined]
+my_software = MySoftware.__table__  # type: ignore[attr-defined]
+export_tickets = ExportTicket.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    login: str
+    password_hash: str
+    admin: bool
+    entitlements: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class MySoftwareRecord:
+    db_id: int
+    owner_id: int
+    owner_login: str
+    name: str
+    version: str
+    description: str | None
+    tag: str | None
+    short_tag: str | None
+    release: str | None
+    default_install_location: str | None
+    install_location: str | None
+    restricted: bool
+    installed_size: int | None
+    size: int
+    revision: int
+    maintainer: str | None
+    website: str | None
+    imported: bool
+    generation_enabled: bool
+    format_dependent: bool
+    export_duration_seconds: float | None
+    export_outcome: str | None
+    created: datetime
+    last_modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRecord:
+    """An export ticket with what its routes need of its mySoftware."""
+
+    facts: TicketFacts
+    my_software_id: int
+    owner_id: int
+    owner_login: str
+    output_format: str
+    bundle_name: str
+    bundle_version: str
+
+
+_user_columns = (
+    users.c.id,
+    users.c.login,
+    users.c.password_hash,
+    users.c.admin,
+    entitlements.c.name,
+)
+
+
+def user_by_login(connection: Connection, *, login: str) -> UserRecord | None:
+    """The user called `login` with its entitlements, in one query."""
+    rows = connection.execute(
+        select(*_user_columns)
+        .select_from(users.outerjoin(entitlements, entitlements.c.user_id == users.c.id))
+        .where(users.c.login == login)
+    ).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return UserRecord(
+        id=first.id,
+        login=first.login,
+        password_hash=first.password_hash,
+        admin=first.admin,
+        entitlements=frozenset(row.name for row in rows if row.name is not None),
+    )
+
+
+def user_by_api_key(connection: Connection, *, public_key: str) -> tuple[UserRecord, str] | None:
+    """The owner of the API key `public_key` and the key's secret."""
+    row = connection.execute(
+        select(users.c.login, api_keys.c.secret_key)
+        .select_from(api_keys.join(users, users.c.id == api_keys.c.user_id))
+        .where(api_keys.c.public_key == public_key)
+    ).first()
+    if row is None:
+        return None
+    user = user_by_login(connection, login=row.login)
+    return (user, row.secret_key) if user else None
+
+
+def count_users(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(users)).scalar_one())
+
+
+def my_software_by_id(connection: Connection, *, db_id: int) -> MySoftwareRecord | None:
+    row = connection.execute(
+        select(my_software, users.c.login.label("owner_login"))
+        .select_from(my_software.join(users, users.c.id == my_software.c.owner_id))
+        .where(my_software.c.db_id == db_id)
+    ).first()
+    if row is None:
+        return None
+    values = row._asdict()
+    return MySoftwareRecord(**values)
+
+
+_export_query = select(
+    export_tickets,
+    my_software.c.owner_id,
+    users.c.login.label("owner_login"),
+    my_software.c.name.label("bundle_name"),
+    my_software.c.version.label("bundle_version"),
+).select_from(
+    export_tickets.join(my_software, my_software.c.db_id == export_tickets.c.my_software_id).join(
+        users, users.c.id == my_software.c.owner_id
+    )
+)
+
+
+def export_by_id(connection: Connection, *, db_id: int) -> ExportRecord | None:
+    row = connection.execute(_export_query.where(export_tickets.c.db_id == db_id)).first()
+    return None if row is None else _export_record(row)
+
+
+def _export_record(row: object) -> ExportRecord:
+    facts = TicketFacts(
+        db_id=row.db_id,  # type: ignore[attr-defined]
+        created=row.created,  # type: ignore[attr-defined]
+        last_modified=row.last_modified,  # type: ignore[attr-defined]
+        duration_seconds=row.duration_seconds,  # type: ignore[attr-defined]
+        outcome=row.outcome,  # type: ignore[attr-defined]
+        percentage=row.percentage,  # type: ignore[attr-defined]
+        message=row.message,  # type: ignore[attr-defined]
+        error_message=row.error_message,  # type: ignore[attr-defined]
+        detailed_error_msg=row.detailed_error_msg,  # type: ignore[attr-defined]
+    )
+    return ExportRecord(
+        facts=facts,
+        my_software_id=row.my_software_id,  # type: ignore[attr-defined]
+        owner_id=row.owner_id,  # type: ignore[attr-defined]
+        owner_login=row.owner_login,  # type: ignore[attr-defined]
+        output_format=row.output_format,  # type: ignore[attr-defined]
+        bundle_name=row.bundle_name,  # type: ignore[attr-defined]
+        bundle_version=row.bundle_version,  # type: ignore[attr-defined]
+    )
+
+
+def create_export(
+    connection: Connection,
+    *,
+    my_software_id: int,
+    output_format: str,
+    created: datetime,
+    duration_seconds: float,
+    outcome: str,
+) -> ExportRecord:
+    """A new export ticket on `my_software_id`, numbered by the database."""
+    result = connection.execute(
+        insert(export_tickets).values(
+            my_software_id=my_software_id,
+            output_format=output_format,
+            created=created,
+            last_modified=created,
+            duration_seconds=duration_seconds,
+            outcome=outcome,
+            percentage=0,
+        )
+    )
+    (db_id,) = result.inserted_primary_key or (None,)
+    record = export_by_id(connection, db_id=int(db_id))
+    assert record is not None
+    return record
+
+
+def delete_export(connection: Connection, *, db_id: int) -> bool:
+    """Delete the ticket; False when it was already gone."""
+    return (
+        connection.execute(delete(export_tickets).where(export_tickets.c.db_id == db_id)).rowcount
+        > 0
+    )

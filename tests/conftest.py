@@ -1,0 +1,110 @@
+"""Shared fixtures: every test gets its own app, SQLite file and frozen clock."""
+
+import base64
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.clock import FrozenClock
+from app.main import create_app, seed_loader
+from app.seed import SeedReport, validate_seed_data
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_PATH = ROOT / "openapi" / "uforge-export.xsd"
+SAMPLES = Path(__file__).resolve().parent / "contract_samples"
+
+T0 = datetime(2019, 6, 5, 21, 40, 12, tzinfo=UTC)
+STATUS_17 = "/api/users/guest/mysoftware/918/exports/17/status"
+
+# Argon2 at a tenth of the production cost: the same algorithm, tests stay fast.
+FAST_HASHING = {"password_hash_memory_kib": 1024, "password_hash_time_cost": 1}
+
+BASE_SEED: dict[str, Any] = {
+    "users": [
+        {
+            "login": "guest",
+            "password": "guest-pw",
+            "entitlements": ["software_upload", "appliance_create", "api_key_access"],
+            "apiKeys": [{"publicKey": "PUB-guest", "secretKey": "SEC-guest"}],
+        },
+        {"login": "viewer", "password": "viewer-pw", "entitlements": ["appliance_create"]},
+        {"login": "other", "password": "other-pw", "entitlements": ["software_upload"]},
+        {
+            "login": "root",
+            "password": "root-pw",
+            "admin": True,
+            "entitlements": ["software_upload", "appliance_create"],
+        },
+    ],
+    "mySoftware": [
+        {"dbId": 918, "owner": "guest", "name": "Zabbix", "version": "3.0.1"},
+        {"dbId": 919, "owner": "other", "name": "Nginx", "version": "1.2"},
+        {"dbId": 920, "owner": "guest", "name": "Doomed", "exportOutcome": "error"},
+    ],
+    "exports": [
+        {"dbId": 17, "mySoftware": 918, "created": T0, "duration": 20},
+        {"dbId": 18, "mySoftware": 918, "created": T0, "outcome": "running", "percentage": 40},
+        {
+            "dbId": 19,
+            "mySoftware": 918,
+            "created": T0,
+            "duration": 13,
+            "outcome": "error",
+            "percentage": 40,
+            "detailedErrorMsg": "java.io.IOException: No space left on device",
+        },
+        {
+            "dbId": 20,
+            "mySoftware": 918,
+            "created": T0,
+            "duration": 10,
+            "outcome": "cancelled",
+            "percentage": 25,
+        },
+        {"dbId": 30, "mySoftware": 919, "created": T0, "duration": 5},
+    ],
+}
+
+
+def basic(login: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{login}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+GUEST = basic("guest", "guest-pw")
+
+
+def seed(app: FastAPI, data: dict[str, Any], *, source: str = "test") -> SeedReport:
+    runtime = app.state.mock
+    document = validate_seed_data(data, source=source)
+    return seed_loader(runtime.engine, runtime).load(
+        document, source=source, now=runtime.clock.now()
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", demo=False, **FAST_HASHING)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(T0)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FrozenClock) -> FastAPI:
+    return create_app(settings, clock=clock)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        seed(app, BASE_SEED)
+        yield test_client
