@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import store
+from app import openapi_document, store
 from app.api.routes import exports, platform
 from app.clock import Clock, SystemClock
 from app.db import Database, create_store_engine, migrate_to_head
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.include_router(platform.router, prefix=prefix, include_in_schema=documented)
         app.include_router(exports.router, prefix=prefix, include_in_schema=documented)
     _install_error_handlers(app, runtime)
+    openapi_document.install(app)
     app.add_middleware(PlatformMiddleware, runtime=runtime)
     return app
 

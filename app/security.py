@@ -114,6 +114,10 @@ class CredentialVerifier:
         self._accepted = _BoundedMemory(cache_size)
         self._rejected = _BoundedMemory(cache_size)
         self._in_flight: dict[bytes, asyncio.Future[bool]] = {}
+        # Observable counters (tests, diagnostics): hashes checked, and most at once.
+        self.verifications = 0
+        self.peak_concurrency = 0
+        self._running = 0
 
     async def verify(self, credentials: Credentials, stored_hash: str | None) -> bool:
         """True only when `credentials.password` matches `stored_hash` (None: unknown user)."""
@@ -146,10 +150,17 @@ class CredentialVerifier:
 
     async def _verify_in_thread(self, password: str, stored_hash: str | None) -> bool:
         def check() -> bool:
-            if stored_hash is None:
-                self._hasher.verify(password, self._hasher.dummy_hash())
-                return False
-            return self._hasher.verify(password, stored_hash)
+            self._running += 1  # guarded by the limiter's bound, read for diagnostics only
+            self.peak_concurrency = max(self.peak_concurrency, self._running)
+            try:
+                if stored_hash is None:
+                    self._hasher.verify(password, self._hasher.dummy_hash())
+                    return False
+                return self._hasher.verify(password, stored_hash)
+            finally:
+                self._running -= 1
+
+        self.verifications += 1
 
         return await anyio.to_thread.run_sync(check, limiter=self._limiter)
 

@@ -1,0 +1,134 @@
+"""The `uforge-mock` command, run as users run it: in a process of its own."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import FAST_HASHING, ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def environment(tmp_path: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("UFORGE_MOCK_")}
+    env["UFORGE_MOCK_DATA_DIR"] = str(tmp_path / "data")
+    for name, value in FAST_HASHING.items():
+        env[f"UFORGE_MOCK_{name.upper()}"] = str(value)
+    return env
+
+
+def uforge_mock(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *arguments],
+        cwd=ROOT,
+        env=environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path) -> Iterator[str]:
+    """`uforge-mock serve` with the demo dataset, on a free port."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=environment(tmp_path),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/api/status", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the server did not start:\n{log.read_text()}")
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_serve_answers_with_the_demo_dataset(demo_server: str) -> None:
+    response = httpx.get(
+        f"{demo_server}/api/users/guest/mysoftware/918/exports/17/status",
+        auth=("guest", "guest-secret"),
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json()["status"]["complete"] is True
+    assert response.headers["version"] == "3.8.13"
+
+
+def test_demo_dataset_shows_every_state(demo_server: str) -> None:
+    states = {}
+    for eid in (17, 18, 19, 20):
+        status = httpx.get(
+            f"{demo_server}/api/users/guest/mysoftware/918/exports/{eid}/status",
+            auth=("guest", "guest-secret"),
+            headers={"Accept": "application/json"},
+        ).json()["status"]
+        states[eid] = (
+            status["complete"],
+            status["error"],
+            status["cancelled"],
+            status["percentage"],
+        )
+    assert states == {
+        17: (True, False, False, 100),
+        18: (False, False, False, 40),
+        19: (False, True, False, 40),
+        20: (False, False, True, 25),
+    }
+
+
+def test_seed_command_loads_and_is_idempotent(tmp_path: Path) -> None:
+    seed_file = tmp_path / "seed.yml"
+    seed_file.write_text("users: [{login: alice, password: pw, entitlements: [software_upload]}]\n")
+    first = uforge_mock(tmp_path, "seed", str(seed_file))
+    second = uforge_mock(tmp_path, "seed", str(seed_file))
+    assert first.returncode == 0, first.stderr
+    assert "1 created" in first.stdout
+    assert "0 created, 0 updated, 1 unchanged" in second.stdout
+
+
+def test_seed_command_reports_errors_and_fails(tmp_path: Path) -> None:
+    seed_file = tmp_path / "bad.yml"
+    seed_file.write_text("exports: [{dbId: 1, mySoftware: 7, outcome: maybe}]\n")
+    result = uforge_mock(tmp_path, "seed", str(seed_file))
+    assert result.returncode == 2
+    assert f"{seed_file}: exports[0] (dbId 1): field 'outcome'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_migrate_command_creates_the_store(tmp_path: Path) -> None:
+    result = uforge_mock(tmp_path, "migrate")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "uforge-mock.db").is_file()
+
+
+@pytest.mark.parametrize("command", ["serve", "seed", "migrate"])
+def test_help_explains_each_command(tmp_path: Path, command: str) -> None:
+    result = uforge_mock(tmp_path, command, "--help")
+    assert result.returncode == 0
+    assert "--database-url" in result.stdout

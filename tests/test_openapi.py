@@ -1,0 +1,41 @@
+"""The checked-in OpenAPI document is the app's own, valid, and documents the contract."""
+
+import json
+
+from openapi_spec_validator import validate
+
+from app.main import create_app
+from app.openapi_document import openapi_document
+from app.settings import Settings
+from tests.conftest import ROOT
+
+CHECKED_IN = ROOT / "openapi" / "openapi.json"
+STATUS = "/api/users/{uid}/mysoftware/{msid}/exports/{eid}/status"
+
+
+def generated() -> dict[str, object]:
+    # A JSON round trip, as the file holds it (tuples become lists and so on).
+    document = openapi_document(create_app(Settings()))
+    return json.loads(json.dumps(document))  # type: ignore[no-any-return]
+
+
+def test_checked_in_openapi_matches_the_app() -> None:
+    assert json.loads(CHECKED_IN.read_text()) == generated(), (
+        "openapi/openapi.json is stale: run `make openapi` and commit it"
+    )
+
+
+def test_openapi_document_is_valid() -> None:
+    validate(json.loads(CHECKED_IN.read_text()))
+
+
+def test_status_operation_documents_both_media_types_and_every_code() -> None:
+    operation = generated()["paths"][STATUS]["get"]  # type: ignore[index]
+    responses = operation["responses"]
+    assert set(responses) == {"200", "304", "401", "403", "404", "406", "500"}
+    for code in ("200", "401", "403", "404", "406", "500"):
+        content = responses[code]["content"]
+        assert set(content) == {"application/xml", "application/json"}
+        assert content["application/xml"]["example"].startswith("<?xml")
+        assert content["application/json"]["example"]
+    assert "content" not in responses["304"]

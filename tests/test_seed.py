@@ -1,0 +1,172 @@
+"""Seed files: the SEED.md format, all or nothing, idempotent, errors that say where."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.main import load_seed_file
+from app.seed import SeedError, parse_seed_text
+from tests.conftest import BASE_SEED, GUEST, seed
+
+SEED_MD_EXAMPLE = """
+users:
+  - login: guest
+    password: guest-secret
+    entitlements: [software_upload, appliance_create]
+    admin: false
+    apiKeys:
+      - publicKey: PUB-guest
+        secretKey: SEC-guest
+mySoftware:
+  - dbId: 918
+    owner: guest
+    name: Zabbix
+    version: 3.0.1
+    description: Monitoring
+exports:
+  - dbId: 17
+    mySoftware: 918
+    outputFormat: yaml
+    created: 2019-06-05T21:40:12Z
+    duration: 30
+    outcome: complete
+    percentage: 40
+    message: Creating archive
+    errorMessage: Disk full
+    detailedErrorMsg: "No space left on device"
+"""
+
+
+@pytest.fixture
+def empty(app: FastAPI) -> FastAPI:
+    with TestClient(app):
+        pass  # runs the lifespan: migrations
+    return app
+
+
+def write(tmp_path: Path, name: str, content: str) -> Path:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_the_seed_md_example_loads(empty: FastAPI, tmp_path: Path) -> None:
+    report = load_seed_file(empty.state.mock, write(tmp_path, "example.yml", SEED_MD_EXAMPLE))
+    assert report.created == {"users": ["guest"], "mySoftware": ["918"], "exports": ["17"]}
+
+
+def test_loading_the_same_file_twice_changes_nothing(empty: FastAPI, tmp_path: Path) -> None:
+    path = write(tmp_path, "example.yml", SEED_MD_EXAMPLE)
+    load_seed_file(empty.state.mock, path)
+    again = load_seed_file(empty.state.mock, path)
+    assert again.created == {} and again.updated == {}
+    assert again.unchanged == {"users": ["guest"], "mySoftware": ["918"], "exports": ["17"]}
+
+
+def test_json_files_load_too(empty: FastAPI, tmp_path: Path) -> None:
+    data = yaml.safe_load(SEED_MD_EXAMPLE)
+    data["exports"][0]["created"] = "2019-06-05T21:40:12Z"
+    path = write(tmp_path, "example.json", json.dumps(data))
+    assert load_seed_file(empty.state.mock, path).created["exports"] == ["17"]
+
+
+def test_entries_are_updated_in_place(client: TestClient, app: FastAPI) -> None:
+    report = seed(app, {"mySoftware": [{"dbId": 918, "owner": "guest", "name": "Renamed"}]})
+    assert report.updated == {"mySoftware": ["918"]}
+
+
+def test_times_without_zone_are_utc(empty: FastAPI) -> None:
+    document = parse_seed_text(
+        "exports: [{dbId: 1, mySoftware: 1, created: '2019-06-05T21:40:12'}]", source="t"
+    )
+    assert document.exports[0].created is not None
+    assert document.exports[0].created.isoformat() == "2019-06-05T21:40:12+00:00"
+
+
+def test_an_export_without_created_keeps_its_first_load_time(empty: FastAPI) -> None:
+    data = {
+        "users": [{"login": "u", "password": "p"}],
+        "mySoftware": [{"dbId": 1, "owner": "u", "name": "n"}],
+        "exports": [{"dbId": 5, "mySoftware": 1}],
+    }
+    seed(empty, data)
+    empty.state.mock.clock.advance(100)
+    assert seed(empty, data).unchanged["exports"] == ["5"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("users: [{login: a}]", "users[0] (login a): field 'password': Field required"),
+        (
+            "exports: [{dbId: 17, mySoftware: 918, outcome: exploded}]",
+            "exports[0] (dbId 17): field 'outcome'",
+        ),
+        (
+            "exports: [{dbId: 17, mySoftware: 918, percentage: 140}]",
+            "exports[0] (dbId 17): field 'percentage'",
+        ),
+        ("exports: [{dbId: 17, mySoftware: 918, outputFormat: xml}]", "field 'outputFormat'"),
+        ("mySoftware: [{dbId: 0, owner: a, name: n}]", "mySoftware[0] (dbId 0): field 'dbId'"),
+        ("mySoftware: [{dbId: 1, owner: a, name: n, colour: red}]", "field 'colour': Extra inputs"),
+        ("users: [{login: 'a:b', password: p}]", "users[0] (login a:b): field 'login'"),
+        (
+            "users: [{login: a, password: p}, {login: a, password: q}]",
+            "users[1] (login a): field 'login': the same login as users[0]",
+        ),
+        ("users: 3", "field 'users'"),
+        ("- just\n- a list", "the document must be a mapping"),
+        ("users: [", "not valid YAML"),
+        (
+            "mySoftware: [{dbId: 1, owner: nobody, name: n}]",
+            "mySoftware[0] (dbId 1): field 'owner': no user 'nobody'",
+        ),
+        (
+            "exports: [{dbId: 1, mySoftware: 4242}]",
+            "exports[0] (dbId 1): field 'mySoftware': no mySoftware 4242",
+        ),
+    ],
+)
+def test_errors_name_file_entry_and_field(
+    empty: FastAPI, tmp_path: Path, content: str, expected: str
+) -> None:
+    path = write(tmp_path, "bad.yml", content)
+    with pytest.raises(SeedError) as raised:
+        load_seed_file(empty.state.mock, path)
+    assert str(path) in str(raised.value)
+    assert expected in str(raised.value)
+
+
+def test_lone_surrogates_are_refused(empty: FastAPI) -> None:
+    with pytest.raises(SeedError, match=r"users\[0\] \(login a\): field 'password'"):
+        parse_seed_text('{"users": [{"login": "a", "password": "\\ud800"}]}', source="t")
+
+
+def test_a_bad_file_changes_nothing(client: TestClient, app: FastAPI, tmp_path: Path) -> None:
+    before = client.get("/api/users/guest/mysoftware/918/exports/17/status", headers=GUEST).content
+    bad = {
+        "users": [{"login": "guest", "password": "changed"}],
+        "mySoftware": [{"dbId": 918, "owner": "guest", "name": "Renamed"}],
+        "exports": [{"dbId": 17, "mySoftware": 9999}],
+    }
+    with pytest.raises(SeedError):
+        load_seed_file(app.state.mock, write(tmp_path, "bad.json", json.dumps(bad)))
+    after = client.get("/api/users/guest/mysoftware/918/exports/17/status", headers=GUEST)
+    assert after.status_code == 200 and after.content == before
+
+
+def test_base_seed_is_idempotent(client: TestClient, app: FastAPI) -> None:
+    report = seed(app, BASE_SEED)
+    assert report.created == {} and report.updated == {}
+
+
+def test_demo_dataset_is_valid_and_loads(empty: FastAPI) -> None:
+    from importlib import resources
+
+    path = resources.files("app.demo") / "demo-seed.yml"
+    report = load_seed_file(empty.state.mock, Path(str(path)))
+    assert "guest" in report.created["users"]
