@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import openapi_document, store
-from app.api.routes import exports, platform
+from app.api.routes import exports, my_software, platform
 from app.clock import Clock, SystemClock
 from app.db import Database, create_store_engine, migrate_to_head
 from app.errors import (
@@ -29,11 +29,9 @@ from app.responses import error_response
 from app.runtime import Runtime
 from app.security import CredentialVerifier, PasswordHasher
 from app.seed import SeedDefaults, SeedLoader, SeedReport, read_seed_file
-from app.settings import Settings
+from app.settings import UFORGE_PREFIXES, Settings
 
 log = logging.getLogger("uforge_mock")
-
-UFORGE_PREFIXES = ("/api", "/ufws")
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -77,6 +75,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for prefix in UFORGE_PREFIXES:
         documented = prefix == "/api"
         app.include_router(platform.router, prefix=prefix, include_in_schema=documented)
+        app.include_router(my_software.router, prefix=prefix, include_in_schema=documented)
         app.include_router(exports.router, prefix=prefix, include_in_schema=documented)
     _install_error_handlers(app, runtime)
     openapi_document.install(app)
@@ -169,6 +168,12 @@ def _allowed(allow: str | None) -> str | None:
     return ", ".join(sorted(methods))
 
 
+def _collapse_slashes(path: str) -> str:
+    while "//" in path:
+        path = path.replace("//", "/")
+    return path
+
+
 class PlatformMiddleware:
     """Adds the `version` header to every response and turns any unhandled exception into a
     500 `uforgeError` (never a stack trace or an HTML page)."""
@@ -182,6 +187,10 @@ class PlatformMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if "//" in scope["path"]:
+            # A client base URL written with a trailing slash sends `/api//users/...`; the
+            # platform routes it like `/api/users/...` (the signature still sees the raw path).
+            scope = {**scope, "path": _collapse_slashes(scope["path"])}
         started = False
 
         async def send_with_version(message: Message) -> None:

@@ -20,6 +20,7 @@ from app.schemas import LocalizedMessage, Parameters, UForgeError, WireObject
 from app.simulation import content_digest
 
 PRIVATE = "private, no-cache"
+ARCHIVE = "application/gzip"
 RENDERERS = {XML: render_xml, JSON: render_json}
 
 
@@ -45,26 +46,57 @@ def document_response(
 ) -> Response:
     """`document` in the negotiated format, or a 304 when the client's copy is current.
 
-    With a `digest`, the response carries an ETag and `Last-Modified` and honours
+    With a `digest`, the response carries an ETag and `Last-Modified` and (for a 200) honours
     `If-None-Match` / `If-Modified-Since`; the 304 is decided before anything is rendered.
     """
     media_type = negotiated(request)
     if media_type is None:
         raise NotAcceptable.offering(*DOCUMENT_OFFERS)
     response_headers = {"Vary": "Accept", "Cache-Control": cache_control, **(headers or {})}
-    if digest is not None and last_modified is not None:
-        etag = entity_tag(digest, media_type)
-        response_headers["ETag"] = etag
-        response_headers["Last-Modified"] = conditional.http_date(last_modified)
-        if status_code == 200 and conditional.is_not_modified(
-            if_none_match=request.headers.get("if-none-match"),
-            if_modified_since=request.headers.get("if-modified-since"),
-            etag=etag,
-            last_modified=last_modified,
-        ):
-            return Response(status_code=304, headers=response_headers)
+    if _not_modified(request, response_headers, media_type, digest, last_modified, status_code):
+        return Response(status_code=304, headers=response_headers)
     body = RENDERERS[media_type](document)
     return _finish(request, body, status_code, media_type, response_headers)
+
+
+def archive_response(
+    request: Request, body: bytes, *, filename: str, digest: str, last_modified: datetime
+) -> Response:
+    """An export's archive. Not negotiated: the official clients ask for it with
+    `Accept: application/xml`. No Content-Encoding: the SDK would save it decompressed."""
+    headers = {
+        "Cache-Control": PRIVATE,
+        "Content-Disposition": f'attachment; filename="{filename}"',
+    }
+    if _not_modified(request, headers, ARCHIVE, digest, last_modified, 200):
+        return Response(status_code=304, headers=headers)
+    return _finish(request, body, 200, ARCHIVE, headers)
+
+
+def no_content_response() -> Response:
+    return Response(status_code=204)
+
+
+def _not_modified(
+    request: Request,
+    headers: dict[str, str],
+    media_type: str,
+    digest: str | None,
+    last_modified: datetime | None,
+    status_code: int,
+) -> bool:
+    """Add the validators to `headers`; True when the request's preconditions say 304."""
+    if digest is None or last_modified is None:
+        return False
+    etag = entity_tag(digest, media_type)
+    headers["ETag"] = etag
+    headers["Last-Modified"] = conditional.http_date(last_modified)
+    return status_code == 200 and conditional.is_not_modified(
+        if_none_match=request.headers.get("if-none-match"),
+        if_modified_since=request.headers.get("if-modified-since"),
+        etag=etag,
+        last_modified=last_modified,
+    )
 
 
 def error_response(request: Request, error: UForgeException, *, now: datetime) -> Response:

@@ -14,6 +14,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote_plus
 
 import anyio
 from passlib.context import CryptContext
@@ -191,3 +192,75 @@ def authorize(user: UserRecord, *, uid: str, entitlement: str) -> None:
         raise Forbidden.for_user(user.login, uid)
     if entitlement not in user.entitlements:
         raise MissingEntitlement.named(user.login, entitlement)
+
+
+# ---------------------------------------------------------------- API keys
+
+
+@dataclass(frozen=True, slots=True)
+class SignedRequest:
+    """A request signed the way the official clients sign: `apiKey=PUB` in the query, then
+    `&signature=<urlencoded base64 HMAC-SHA1>` last, over the path after the base (without its
+    leading slash) and the query exactly as sent."""
+
+    public_key: str
+    signature: str
+    signed_text: str
+
+
+SIGNATURE_PARAMETER = "&signature="
+
+
+def signed_request(
+    raw_path: str, raw_query: str, *, prefixes: tuple[str, ...]
+) -> SignedRequest | None:
+    """The API-key signature of a request; None when it does not use an API key."""
+    if not any(name == "apiKey" for name, _ in parse_qsl(raw_query, keep_blank_values=True)):
+        return None
+    cut = raw_query.rfind(SIGNATURE_PARAMETER)
+    encoded_signature = raw_query[cut + len(SIGNATURE_PARAMETER) :] if cut >= 0 else ""
+    if cut < 0 or not encoded_signature or "&" in encoded_signature:
+        raise Unauthorized("API-key request without a signature as its last parameter")
+    signed_query = raw_query[:cut]
+    keys = [
+        value for name, value in parse_qsl(signed_query, keep_blank_values=True) if name == "apiKey"
+    ]
+    if len(keys) != 1 or not keys[0]:
+        raise Unauthorized()
+    path = raw_path
+    for prefix in prefixes:
+        if path == prefix or path.startswith(prefix + "/"):
+            path = path[len(prefix) :]
+            break
+    # The clients strip one slash; a base URL written with a trailing slash sends two.
+    relative = path.lstrip("/")
+    return SignedRequest(
+        public_key=keys[0],
+        signature=unquote_plus(encoded_signature),
+        signed_text=f"{relative}?{signed_query}",
+    )
+
+
+def signature_matches(request: SignedRequest, secret_key: str) -> bool:
+    digest = hmac.digest(secret_key.encode(), request.signed_text.encode("latin-1"), hashlib.sha1)
+    expected = base64.b64encode(digest).decode()
+    return hmac.compare_digest(expected.encode(), request.signature.encode("utf-8", "replace"))
+
+
+async def authenticate_api_key(
+    request: SignedRequest,
+    *,
+    load_key: Callable[[str], Awaitable[tuple[UserRecord, str] | None]],
+) -> UserRecord:
+    """The owner of a correctly signed request's key; 401 otherwise, 403 without the
+    `api_key_access` entitlement."""
+    found = await load_key(request.public_key)
+    if found is None or not signature_matches(request, found[1]):
+        raise Unauthorized()
+    user = found[0]
+    if API_KEY_ENTITLEMENT not in user.entitlements:
+        raise MissingEntitlement.named(user.login, API_KEY_ENTITLEMENT)
+    return user
+
+
+API_KEY_ENTITLEMENT = "api_key_access"

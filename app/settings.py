@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ExportOutcome = Literal["complete", "error", "cancelled", "running"]
 
+# Every UForge route answers under both: /api is public, /ufws the platform's internal prefix.
+UFORGE_PREFIXES = ("/api", "/ufws")
+
 
 class Settings(BaseSettings):
     """Everything a uforge-mock server can be told.
@@ -28,6 +31,7 @@ class Settings(BaseSettings):
             `serviceStatus.version`; hammr refuses any other than its own).
         export_duration_seconds, export_outcome: how a new export behaves unless its mySoftware
             says otherwise.
+        export_stop_percentage: where a new export that fails or is cancelled stops.
         password_hash_memory_kib, password_hash_time_cost: argon2 cost of new password hashes.
         auth_max_concurrent_verifications: hash verifications allowed at once; the rest wait.
         auth_cache_size: verified and rejected credentials remembered (each kind).
@@ -46,6 +50,7 @@ class Settings(BaseSettings):
     platform_version: str = "3.8.13"
     export_duration_seconds: float = Field(default=10.0, ge=0)
     export_outcome: ExportOutcome = "complete"
+    export_stop_percentage: int = Field(default=40, ge=0, le=100)
     password_hash_memory_kib: int = Field(default=65536, ge=8)
     password_hash_time_cost: int = Field(default=3, ge=1)
     auth_max_concurrent_verifications: int = Field(default=2, ge=1)

@@ -176,6 +176,7 @@ def create_export(
     created: datetime,
     duration_seconds: float,
     outcome: str,
+    percentage: int,
 ) -> ExportRecord:
     """A new export ticket on `my_software_id`, numbered by the database."""
     result = connection.execute(
@@ -186,7 +187,7 @@ def create_export(
             last_modified=created,
             duration_seconds=duration_seconds,
             outcome=outcome,
-            percentage=0,
+            percentage=percentage,
         )
     )
     (db_id,) = result.inserted_primary_key or (None,)

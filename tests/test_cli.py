@@ -1,31 +1,19 @@
 """The `uforge-mock` command, run as users run it: in a process of its own."""
 
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import FAST_HASHING, ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.conftest import ROOT
+from tests.servers import server_environment, server_process
 
 
 def environment(tmp_path: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("UFORGE_MOCK_")}
-    env["UFORGE_MOCK_DATA_DIR"] = str(tmp_path / "data")
-    for name, value in FAST_HASHING.items():
-        env[f"UFORGE_MOCK_{name.upper()}"] = str(value)
-    return env
+    return server_environment(tmp_path / "data")
 
 
 def uforge_mock(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -42,31 +30,8 @@ def uforge_mock(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[
 @pytest.fixture
 def demo_server(tmp_path: Path) -> Iterator[str]:
     """`uforge-mock serve` with the demo dataset, on a free port."""
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=environment(tmp_path),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/api/status", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the server did not start:\n{log.read_text()}")
-                time.sleep(0.1)
+    with server_process(tmp_path / "data") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_serve_answers_with_the_demo_dataset(demo_server: str) -> None:

@@ -10,8 +10,14 @@ from fastapi import Depends, Request
 from app import store
 from app.errors import ExportNotFound, MySoftwareNotFound
 from app.runtime import Runtime
-from app.security import authenticate_basic, authorize
+from app.security import (
+    authenticate_api_key,
+    authenticate_basic,
+    authorize,
+    signed_request,
+)
 from app.seed import MAX_ID
+from app.settings import UFORGE_PREFIXES
 from app.store import ExportRecord, MySoftwareRecord, UserRecord
 
 
@@ -24,12 +30,26 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def authenticated_user(request: Request, runtime: RuntimeDep) -> UserRecord:
+    """The caller, by API-key signature when the query carries `apiKey`, else by Basic."""
+    signed = signed_request(_raw_path(request), request.url.query, prefixes=UFORGE_PREFIXES)
+    if signed is not None:
+
+        async def load_key(public_key: str) -> tuple[UserRecord, str] | None:
+            return await runtime.database.read(store.user_by_api_key, public_key=public_key)
+
+        return await authenticate_api_key(signed, load_key=load_key)
+
     async def load_user(login: str) -> UserRecord | None:
         return await runtime.database.read(store.user_by_login, login=login)
 
     return await authenticate_basic(
         request.headers.get("authorization"), load_user=load_user, verifier=runtime.verifier
     )
+
+
+def _raw_path(request: Request) -> str:
+    raw: bytes | None = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else request.url.path
 
 
 def entitled(entitlement: str) -> Callable[..., Awaitable[UserRecord]]:

@@ -1,0 +1,30 @@
+"""`GET /users/{uid}/mysoftware/{msid}`: one mySoftware (entitlement `appliance_create`)."""
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from app.api.deps import ReadableSoftware
+from app.api.docs import document_responses, get_and_head
+from app.responses import document_response
+from app.schemas import MySoftware
+from app.views import my_software, my_software_digest
+
+router = APIRouter(tags=["mySoftware"])
+
+
+@get_and_head(
+    router,
+    "/users/{uid}/mysoftware/{msid}",
+    operation_id="mySoftware_get",
+    summary="Retrieve a software component (mySoftware)",
+    description="Requires the entitlement `appliance_create`.",
+    responses=document_responses(MySoftware, errors=(401, 403, 404, 406)),
+    response_class=Response,
+)
+async def my_software_get(request: Request, software: ReadableSoftware) -> Response:
+    return document_response(
+        request,
+        my_software(software),
+        digest=my_software_digest(software),
+        last_modified=software.last_modified,
+    )

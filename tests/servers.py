@@ -1,0 +1,66 @@
+"""`uforge-mock serve` as a real process on a free loopback port, for black-box tests."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import FAST_HASHING, ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_environment(data_dir: Path, **settings: str) -> dict[str, str]:
+    """This process's environment without UFORGE_MOCK_* leftovers, plus `settings`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("UFORGE_MOCK_")}
+    env["UFORGE_MOCK_DATA_DIR"] = str(data_dir)
+    for name, value in {**FAST_HASHING, **settings}.items():
+        env[f"UFORGE_MOCK_{name.upper()}"] = str(value)
+    return env
+
+
+@contextmanager
+def server_process(
+    data_dir: Path, *arguments: str, startup_timeout: float = 60, **settings: str
+) -> Iterator[str]:
+    """Run `python -m app serve ARGUMENTS` and yield its base URL (without /api)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = data_dir / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(port), *arguments],
+            cwd=ROOT,
+            env=server_environment(data_dir, **settings),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            try:
+                httpx.get(f"{base}/api/status", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the server did not start:\n{log.read_text()}") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
