@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Print (or write to --output) the app's OpenAPI document as JSON.",
     )
     openapi.add_argument("--output", type=Path, metavar="FILE")
+    openapi.add_argument(
+        "--control", action="store_true", help="the control API's document instead"
+    )
     openapi.set_defaults(command=_openapi)
     return parser
 
@@ -113,7 +116,8 @@ def settings_from(arguments: argparse.Namespace, **extra: Any) -> Settings:
 def _serve(arguments: argparse.Namespace) -> int:
     import uvicorn
 
-    from app.main import create_app, prepare_store
+    from app.bootstrap import prepare_store
+    from app.main import create_app
 
     settings = settings_from(arguments)
     app = create_app(settings.model_copy(update={"migrate_on_start": False}))
@@ -139,8 +143,9 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 
 def _seed(arguments: argparse.Namespace) -> int:
+    from app.bootstrap import load_seed_file
     from app.db import migrate_to_head
-    from app.main import create_app, load_seed_file
+    from app.main import create_app
 
     app = create_app(settings_from(arguments, demo=False))
     runtime = app.state.mock
@@ -164,9 +169,11 @@ def _migrate(arguments: argparse.Namespace) -> int:
 
 def _openapi(arguments: argparse.Namespace) -> int:
     from app.main import create_app
-    from app.openapi_document import openapi_document
+    from app.openapi_document import control_openapi_document, openapi_document
 
-    text = json.dumps(openapi_document(create_app(Settings())), indent=2) + "\n"
+    app = create_app(Settings())
+    document = control_openapi_document(app) if arguments.control else openapi_document(app)
+    text = json.dumps(document, indent=2) + "\n"
     if arguments.output:
         arguments.output.write_text(text, encoding="utf-8")
     else:

@@ -124,6 +124,9 @@ class SeedReport:
     def _note(self, kind: dict[str, list[str]], section: str, key: object) -> None:
         kind.setdefault(section, []).append(str(key))
 
+    def as_json(self) -> dict[str, dict[str, list[str]]]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
     def summary(self) -> str:
         def count(kind: dict[str, list[str]]) -> int:
             return sum(len(keys) for keys in kind.values())
@@ -252,24 +255,29 @@ class SeedLoader:
         self._defaults = defaults
 
     def load(self, document: SeedDocument, *, source: str, now: datetime) -> SeedReport:
-        report = SeedReport()
+        """Load `document` in a transaction of its own."""
         with Session(self._engine) as session, session.begin():
-            problems = self._check_references(session, document)
-            if problems:
-                raise SeedError(source, problems)
-            users = {
-                user.login: self._put_user(session, user, now, report) for user in document.users
-            }
-            session.flush()
-            for software in document.mySoftware:
-                owner = users.get(software.owner) or _user_named(session, software.owner)
-                assert owner is not None and owner.id is not None
-                self._put_my_software(session, software, owner.id, now, report)
-            session.flush()
-            for export in document.exports:
-                self._put_export(session, export, now, report)
-            session.flush()
-            _advance_export_ids(session)
+            return self.load_in(session, document, source=source, now=now)
+
+    def load_in(
+        self, session: Session, document: SeedDocument, *, source: str, now: datetime
+    ) -> SeedReport:
+        """Load `document` inside the caller's transaction (which it does not commit)."""
+        report = SeedReport()
+        problems = self._check_references(session, document)
+        if problems:
+            raise SeedError(source, problems)
+        users = {user.login: self._put_user(session, user, now, report) for user in document.users}
+        session.flush()
+        for software in document.mySoftware:
+            owner = users.get(software.owner) or _user_named(session, software.owner)
+            assert owner is not None and owner.id is not None
+            self._put_my_software(session, software, owner.id, now, report)
+        session.flush()
+        for export in document.exports:
+            self._put_export(session, export, now, report)
+        session.flush()
+        _advance_export_ids(session)
         return report
 
     def _check_references(self, session: Session, document: SeedDocument) -> list[str]:

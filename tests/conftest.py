@@ -10,8 +10,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.bootstrap import seed_loader
 from app.clock import FrozenClock
-from app.main import create_app, seed_loader
+from app.main import create_app
 from app.seed import SeedReport, validate_seed_data
 from app.settings import Settings
 
@@ -83,9 +84,7 @@ GUEST = basic("guest", "guest-pw")
 def seed(app: FastAPI, data: dict[str, Any], *, source: str = "test") -> SeedReport:
     runtime = app.state.mock
     document = validate_seed_data(data, source=source)
-    return seed_loader(runtime.engine, runtime).load(
-        document, source=source, now=runtime.clock.now()
-    )
+    return seed_loader(runtime).load(document, source=source, now=runtime.clock.now())
 
 
 @pytest.fixture
