@@ -136,12 +136,15 @@ def test_reset_returns_to_the_start_up_state(control: TestClient) -> None:
     eid = created.json()["softwareBundleExport"]["dbId"]
     control.delete(STATUS_17.removesuffix("/status"), headers=GUEST)
 
+    control.post("/_mock/faults", headers=CONTROL, json={"status": 500, "path": "/nothing"})
     response = control.post("/_mock/reset", headers=CONTROL)
     assert response.status_code == 200
     assert response.json()["seed"]["created"]["exports"] == ["17"]
+    assert control.get("/_mock/requests", headers=CONTROL).json()["requests"] == []
     assert control.get(STATUS_17, headers=basic("x", "y")).status_code == 401
     assert status(control)["dbId"] == 17
     assert control.get("/_mock/clock", headers=CONTROL).json()["frozen"] is False
+    assert control.get("/_mock/faults", headers=CONTROL).json()["faults"] == []
     again = control.post("/api/users/guest/mysoftware/918/exports", headers={**GUEST, **JSON})
     assert again.json()["softwareBundleExport"]["dbId"] > eid
 

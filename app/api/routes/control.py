@@ -64,10 +64,16 @@ def json_response(content: Any, status_code: int = 200) -> Response:
 # ---------------------------------------------------------------- state
 
 
-@router.post("/reset", summary="Back to the state after start-up (migrations + configured seed)")
+@router.post(
+    "/reset",
+    summary="Back to the state after start-up: the configured seed, real time, no faults, "
+    "an empty journal",
+)
 async def reset(runtime: RuntimeDep) -> Response:
     report = await runtime.database.run_sync(reset_store, runtime)
     runtime.verifier.forget()
+    runtime.faults.clear()
+    runtime.journal.clear()
     return json_response({"reset": True, "seed": report.as_json() if report else None})
 
 
@@ -289,7 +295,6 @@ async def requests_clear(runtime: RuntimeDep) -> Response:
 
 
 # ---------------------------------------------------------------- faults
-
 
 
 @router.get("/faults", summary="The injected faults, first applied first")
