@@ -8,9 +8,8 @@ Create Date: 2026-11-26 19:06:45.835767
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 import sqlmodel
-
+from alembic import op
 
 revision: str = '0002'
 down_revision: str | None = '0001'
