@@ -73,6 +73,31 @@ def test_dropped_connection(uforge_mock):
     assert httpx.get(f"{uforge_mock.base_url}/status").status_code == 200
 
 
+def test_recipe_a_401_after_a_password_change(uforge_mock):
+    url = f"{exports_url(uforge_mock)}/1/status"
+    assert httpx.get(url, auth=uforge_mock.auth).status_code == 404
+    uforge_mock.seed({"users": [{"login": "guest", "password": "changed",
+                                 "entitlements": ["software_upload", "appliance_create"]}]})
+    assert httpx.get(url, auth=uforge_mock.auth).status_code == 401
+    assert httpx.get(url, auth=("guest", "changed")).status_code == 404
+
+
+def test_recipe_a_slow_export(uforge_mock):
+    import time
+    uforge_mock.seed({"exports": [{"dbId": 7, "mySoftware": 918, "duration": 600}]})
+    uforge_mock.fail_next(None, path="*/status", latency_ms=300, times=1)
+    started = time.monotonic()
+    status = httpx.get(f"{exports_url(uforge_mock)}/7/status", auth=uforge_mock.auth, headers=JSON)
+    assert time.monotonic() - started >= 0.3
+    assert status.json()["status"]["complete"] is False
+
+
+def test_recipe_patch_a_running_export_to_fail(uforge_mock):
+    uforge_mock.seed({"exports": [{"dbId": 7, "mySoftware": 918, "duration": 600}]})
+    ticket = uforge_mock.patch_export(7, outcome="error", percentage=60, duration=0)
+    assert ticket["status"]["error"] is True and ticket["status"]["percentage"] == 60
+
+
 def test_a_failing_test_still_stops_its_server(uforge_mock):
     pytest.fail("on purpose")
 
@@ -95,7 +120,7 @@ def test_fixture_serves_user_tests(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", timeout=300)
-    result.assert_outcomes(passed=9, failed=1)
+    result.assert_outcomes(passed=12, failed=1)
     result.stdout.fnmatch_lines(
         ["FAILED test_user.py::test_a_failing_test_still_stops_its_server*"]
     )
