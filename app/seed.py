@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import Engine, select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.models import ApiKey, Entitlement, ExportTicket, MySoftware, User
 
@@ -427,13 +427,13 @@ class SeedLoader:
 
 
 def _user_named(session: Session, login: str) -> User | None:
-    return session.scalars(select(User).where(User.login == login)).first()
+    return session.scalars(select(User).where(col(User.login) == login)).first()
 
 
 def _replace_entitlements(session: Session, user_id: int, wanted: set[str]) -> bool:
     current = {
         row.name: row
-        for row in session.scalars(select(Entitlement).where(Entitlement.user_id == user_id))
+        for row in session.scalars(select(Entitlement).where(col(Entitlement.user_id) == user_id))
     }
     for name in current.keys() - wanted:
         session.delete(current[name])
@@ -445,7 +445,7 @@ def _replace_entitlements(session: Session, user_id: int, wanted: set[str]) -> b
 def _replace_api_keys(session: Session, user_id: int, wanted: list[SeedApiKey]) -> bool:
     current = {
         row.public_key: row
-        for row in session.scalars(select(ApiKey).where(ApiKey.user_id == user_id))
+        for row in session.scalars(select(ApiKey).where(col(ApiKey.user_id) == user_id))
     }
     wanted_by_key = {key.publicKey: key.secretKey for key in wanted}
     changed = False

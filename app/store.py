@@ -191,8 +191,9 @@ def create_export(
             percentage=percentage,
         )
     )
-    (db_id,) = result.inserted_primary_key or (None,)
-    record = export_by_id(connection, db_id=int(db_id))
+    key = result.inserted_primary_key
+    assert key is not None
+    record = export_by_id(connection, db_id=int(key[0]))
     assert record is not None
     return record
 

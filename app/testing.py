@@ -131,13 +131,16 @@ class MockServer:
     def seed(self, document: dict[str, Any] | str | Path) -> dict[str, Any]:
         """Load a seed document (a dict, or a YAML/JSON file); returns what was created and
         updated. All or nothing: a bad document raises and changes nothing."""
+        report: dict[str, Any]
         if isinstance(document, dict):
-            return self._call("POST", "/seed", json=_jsonable(document))
-        path = Path(document)
-        kind = "application/json" if path.suffix.lower() == ".json" else "application/yaml"
-        return self._call(
-            "POST", "/seed", content=path.read_bytes(), headers={"Content-Type": kind}
-        )
+            report = self._call("POST", "/seed", json=_jsonable(document))
+        else:
+            path = Path(document)
+            kind = "application/json" if path.suffix.lower() == ".json" else "application/yaml"
+            report = self._call(
+                "POST", "/seed", content=path.read_bytes(), headers={"Content-Type": kind}
+            )
+        return report
 
     def reset(self) -> None:
         """Back to the default world, real time, no faults, an empty journal."""
