@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 import anyio
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Dialect, Engine, Select, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -66,6 +66,64 @@ def migrate_to_head(engine: Engine) -> None:
 T = TypeVar("T")
 
 
+class PreparedQuery:
+    """A SELECT built once with SQLAlchemy Core, compiled once per dialect and run straight on
+    the driver's cursor, with the columns' own result processors (so a UTCDateTime comes back
+    as an aware datetime on every backend).
+
+    The request hot path reads through these: measured here, a Core `execute()` costs ~50 us
+    of Python per query over the driver's ~10 us, and a pool checkout another ~20 us.
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self.keys = tuple(str(column.key) for column in statement.selected_columns)
+        self._compiled: dict[
+            str, tuple[str, tuple[str, ...] | None, list[Any], dict[str, Any]]
+        ] = {}
+
+    def run(self, dbapi_connection: Any, dialect: Dialect, params: dict[str, Any]) -> list[Any]:
+        """The result rows, as tuples in `keys` order."""
+        sql, positions, processors, constants = self._compile(dialect)
+        if constants:
+            params = {**constants, **params}
+        cursor = dbapi_connection.cursor()
+        try:
+            if positions is None:
+                cursor.execute(sql, params)
+            else:
+                cursor.execute(sql, tuple(params[name] for name in positions))
+            rows: list[Any] = cursor.fetchall()
+        finally:
+            cursor.close()
+        if not any(processors):
+            return rows
+        return [
+            tuple(
+                value if convert is None else convert(value)
+                for convert, value in zip(processors, row, strict=True)
+            )
+            for row in rows
+        ]
+
+    def _compile(
+        self, dialect: Dialect
+    ) -> tuple[str, tuple[str, ...] | None, list[Any], dict[str, Any]]:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            statement = self.statement.compile(dialect=dialect)
+            positions = tuple(statement.positiontup or ()) if statement.positional else None
+            processors = [
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in self.statement.selected_columns
+            ]
+            # Values written into the statement itself (`id == 1`) travel as parameters too.
+            constants = {k: v for k, v in statement.params.items() if v is not None}
+            compiled = (str(statement), positions, processors, constants)
+            self._compiled[dialect.name] = compiled
+        return compiled
+
+
 class Database:
     """Runs store functions (which take a Connection) for async request handlers.
 
@@ -77,6 +135,30 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.reads_inline = engine.dialect.name == "sqlite"
+        # The event loop's own SQLite connection for prepared reads. A SELECT alone never opens
+        # a transaction in the sqlite3 driver, so each one sees the latest committed data.
+        self._loop_connection: Any = None
+
+    async def fetch(self, query: PreparedQuery, /, **params: Any) -> list[Any]:
+        """Rows of a prepared query: inline on SQLite, in the thread pool elsewhere."""
+        if self.reads_inline:
+            if self._loop_connection is None:
+                self._loop_connection = self.engine.raw_connection()
+            return query.run(self._loop_connection.driver_connection, self.engine.dialect, params)
+        return await anyio.to_thread.run_sync(self._fetch_pooled, query, params)
+
+    def _fetch_pooled(self, query: PreparedQuery, params: dict[str, Any]) -> list[Any]:
+        connection = self.engine.raw_connection()
+        try:
+            return query.run(connection.driver_connection, self.engine.dialect, params)
+        finally:
+            connection.close()  # back to the pool, which rolls the read transaction back
+
+    def close(self) -> None:
+        if self._loop_connection is not None:
+            self._loop_connection.close()
+            self._loop_connection = None
+        self.engine.dispose()
 
     async def read(self, function: Callable[..., T], /, **arguments: Any) -> T:
         if self.reads_inline:

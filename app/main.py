@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         if settings.migrate_on_start:
             prepare_store(runtime)
         yield
-        engine.dispose()
+        runtime.database.close()
 
     app = UForgeMockApp(
         title="uforge-mock",
@@ -76,9 +76,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.mock = runtime
     for prefix in UFORGE_PREFIXES:
         documented = prefix == "/api"
-        app.include_router(platform.router, prefix=prefix, include_in_schema=documented)
-        app.include_router(my_software.router, prefix=prefix, include_in_schema=documented)
+        # The export routes first: clients poll their status, and routes match in order.
         app.include_router(exports.router, prefix=prefix, include_in_schema=documented)
+        app.include_router(my_software.router, prefix=prefix, include_in_schema=documented)
+        app.include_router(platform.router, prefix=prefix, include_in_schema=documented)
     if settings.control_enabled:
         app.include_router(control.router, include_in_schema=False)
     _install_error_handlers(app, runtime)

@@ -5,6 +5,7 @@ no 422 (path ids are checked by the routes and answer 404), HTTP Basic security 
 but `/status`, and the ids documented as what they are.
 """
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -27,8 +28,9 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
         tags=app.openapi_tags,
     )
-    for path_item in document.get("paths", {}).values():
+    for path, path_item in document.get("paths", {}).items():
         for operation in path_item.values():
+            _declare_path_parameters(path, operation)
             operation.get("responses", {}).pop("422", None)
             for parameter in operation.get("parameters", []):
                 if parameter["name"] in PARAMETER_DESCRIPTIONS:
@@ -45,6 +47,24 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         "basicAuth": {"type": "http", "scheme": "basic", "description": "login and password"}
     }
     return document
+
+
+def _declare_path_parameters(path: str, operation: dict[str, Any]) -> None:
+    """The hot routes read their ids from the path themselves (no FastAPI parameters, see
+    app/api/deps.py), so the document declares them here, first and in path order."""
+    declared = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "path"}
+    missing = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "title": name.capitalize()},
+        }
+        for name in re.findall(r"{(\w+)}", path)
+        if name not in declared
+    ]
+    if missing:
+        operation["parameters"] = [*missing, *operation.get("parameters", [])]
 
 
 def install(app: FastAPI) -> None:

@@ -5,6 +5,7 @@ bodies for failures.
 Handlers hand over a wire object and its validators; they never build a Response themselves.
 """
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -58,8 +59,35 @@ def document_response(
     response_headers = {"Vary": "Accept", "Cache-Control": cache_control, **(headers or {})}
     if _not_modified(request, response_headers, media_type, digest, last_modified, status_code):
         return Response(status_code=304, headers=response_headers)
-    body = RENDERERS[media_type](document)
+    etag = response_headers.get("ETag")
+    bodies: RenderedBodies = request.app.state.mock.bodies
+    body = bodies.get(etag) if etag else None
+    if body is None:
+        body = RENDERERS[media_type](document)
+        if etag:
+            bodies.put(etag, body)
     return _finish(request, body, status_code, media_type, response_headers)
+
+
+class RenderedBodies:
+    """Documents already rendered, by ETag. A poll of an unchanged status (the common case)
+    then costs no rendering: the ETag is the digest of the content and its media type, so the
+    same tag always stands for the same bytes."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, etag: str) -> bytes | None:
+        body = self._bodies.get(etag)
+        if body is not None:
+            self._bodies.move_to_end(etag)
+        return body
+
+    def put(self, etag: str, body: bytes) -> None:
+        self._bodies[etag] = body
+        if len(self._bodies) > self._size:
+            self._bodies.popitem(last=False)
 
 
 def archive_response(

@@ -10,6 +10,7 @@ from app.clock import Clock
 from app.control.faults import FaultTable
 from app.control.journal import Journal
 from app.db import Database
+from app.responses import RenderedBodies
 from app.security import CredentialVerifier, PasswordHasher
 from app.settings import Settings
 
@@ -24,10 +25,11 @@ class Runtime:
     verifier: CredentialVerifier
     journal: Journal = field(default_factory=Journal)
     faults: FaultTable = field(default_factory=FaultTable)
+    bodies: RenderedBodies = field(default_factory=RenderedBodies)
 
     async def now(self) -> datetime:
         """The mock's current time: the base clock moved by the store's clock state."""
-        state = await self.database.read(store.clock_state)
+        state = store.clock_from_rows(await self.database.fetch(store.CLOCK_STATE))
         return state.now(self.clock.now())
 
     async def error_time(self) -> datetime:

@@ -5,13 +5,15 @@ The read path uses SQLAlchemy Core on the SQLModel tables: one parameterised SEL
 question, no ORM session per request.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from app.clock import REAL_TIME, ClockState
+from app.db import PreparedQuery
 from app.models import ApiKey, Entitlement, ExportTicket, MockClock, MySoftware, User
 from app.simulation import TicketFacts
 
@@ -81,22 +83,33 @@ _user_columns = (
 )
 
 
+# Statements are built once: building and keying a SELECT costs more than running it.
+_user_by_login = (
+    select(*_user_columns)
+    .select_from(users.outerjoin(entitlements, entitlements.c.user_id == users.c.id))
+    .where(users.c.login == bindparam("login"))
+)
+
+
+USER_BY_LOGIN = PreparedQuery(_user_by_login)
+
+
 def user_by_login(connection: Connection, *, login: str) -> UserRecord | None:
     """The user called `login` with its entitlements, in one query."""
-    rows = connection.execute(
-        select(*_user_columns)
-        .select_from(users.outerjoin(entitlements, entitlements.c.user_id == users.c.id))
-        .where(users.c.login == login)
-    ).all()
+    return user_from_rows(connection.execute(_user_by_login, {"login": login}).all())
+
+
+def user_from_rows(rows: Sequence[Sequence[Any]]) -> UserRecord | None:
+    """A user from the rows of USER_BY_LOGIN (one per entitlement)."""
     if not rows:
         return None
-    first = rows[0]
+    user_id, login, password_hash, admin, _ = rows[0]
     return UserRecord(
-        id=first.id,
-        login=first.login,
-        password_hash=first.password_hash,
-        admin=first.admin,
-        entitlements=frozenset(row.name for row in rows if row.name is not None),
+        id=user_id,
+        login=login,
+        password_hash=password_hash,
+        admin=bool(admin),
+        entitlements=frozenset(row[4] for row in rows if row[4] is not None),
     )
 
 
@@ -142,16 +155,24 @@ _export_query = select(
 )
 
 
+_export_by_id = _export_query.where(export_tickets.c.db_id == bindparam("db_id"))
+EXPORT_BY_ID = PreparedQuery(_export_by_id)
+
+
 def export_by_id(connection: Connection, *, db_id: int) -> ExportRecord | None:
-    row = connection.execute(_export_query.where(export_tickets.c.db_id == db_id)).first()
-    return None if row is None else _export_record(row)
+    row = connection.execute(_export_by_id, {"db_id": db_id}).first()
+    return None if row is None else _export_record(dict(row._mapping))
+
+
+def export_from_rows(rows: Sequence[Sequence[Any]]) -> ExportRecord | None:
+    """The export of EXPORT_BY_ID's rows, if any."""
+    return _export_record(dict(zip(EXPORT_BY_ID.keys, rows[0], strict=True))) if rows else None
 
 
 _FACT_COLUMNS = tuple(field.name for field in fields(TicketFacts))
 
 
-def _export_record(row: Row[*tuple[Any, ...]]) -> ExportRecord:
-    values = row._mapping
+def _export_record(values: Mapping[str, Any]) -> ExportRecord:
     return ExportRecord(
         facts=TicketFacts(**{name: values[name] for name in _FACT_COLUMNS}),
         my_software_id=values["my_software_id"],
@@ -205,11 +226,20 @@ def delete_export(connection: Connection, *, db_id: int) -> bool:
 mock_clock = MockClock.__table__  # type: ignore[attr-defined]
 
 
+_clock_state = select(mock_clock.c.frozen_at, mock_clock.c.offset_seconds).where(
+    mock_clock.c.id == 1
+)
+
+
+CLOCK_STATE = PreparedQuery(_clock_state)
+
+
 def clock_state(connection: Connection) -> ClockState:
-    row = connection.execute(
-        select(mock_clock.c.frozen_at, mock_clock.c.offset_seconds).where(mock_clock.c.id == 1)
-    ).first()
-    return REAL_TIME if row is None else ClockState(row.frozen_at, row.offset_seconds)
+    return clock_from_rows(connection.execute(_clock_state).all())
+
+
+def clock_from_rows(rows: Sequence[Sequence[Any]]) -> ClockState:
+    return ClockState(rows[0][0], rows[0][1]) if rows else REAL_TIME
 
 
 def save_clock_state(connection: Connection, *, state: ClockState) -> None:
@@ -245,7 +275,7 @@ def update_export(
 
 def all_exports(connection: Connection) -> list[ExportRecord]:
     rows = connection.execute(_export_query.order_by(export_tickets.c.db_id)).all()
-    return [_export_record(row) for row in rows]
+    return [_export_record(dict(row._mapping)) for row in rows]
 
 
 def all_users(connection: Connection) -> list[UserRecord]:

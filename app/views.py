@@ -21,7 +21,7 @@ def export_status(export: ExportRecord, state: ExportState) -> OpStatus:
     return OpStatus(
         created=export.facts.created,
         dbId=export.facts.db_id,
-        digest=state.digest,
+        digest=status_digest(export, state),
         lastModified=state.last_modified,
         cancelled=state.cancelled,
         complete=state.complete,
@@ -34,6 +34,11 @@ def export_status(export: ExportRecord, state: ExportState) -> OpStatus:
         percentage=state.percentage,
         uri=f"{uri}/status",
     )
+
+
+def status_digest(export: ExportRecord, state: ExportState) -> str:
+    """The status's digest: its state and where it lives (owner and mySoftware in its URIs)."""
+    return content_digest(state.digest, export_uri(export))
 
 
 def software_bundle_export(export: ExportRecord, state: ExportState) -> SoftwareBundleExport:
@@ -54,7 +59,7 @@ def software_bundle_export(export: ExportRecord, state: ExportState) -> Software
 
 
 def bundle_export_digest(export: ExportRecord, state: ExportState) -> str:
-    return content_digest(state.digest, export.bundle_name, export.bundle_version)
+    return content_digest(status_digest(export, state), export.bundle_name, export.bundle_version)
 
 
 def my_software(software: MySoftwareRecord) -> MySoftware:

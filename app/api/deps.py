@@ -1,8 +1,13 @@
-"""Dependencies of the UForge routes, in the contract's order of checks: authenticate (401),
-the caller may act on `{uid}` (403) with the route's entitlement (403), the ids name rows that
-belong together (404). Negotiation (406) and preconditions (304) follow in `app.responses`."""
+"""The checks of the UForge routes, in the contract's order: authenticate (401), the caller may
+act on `{uid}` (403) with the route's entitlement (403), the ids name rows that belong together
+(404). Negotiation (406) and preconditions (304) follow in `app.responses`.
 
-from collections.abc import Awaitable, Callable
+These are plain async functions of the request, which handlers call first thing: FastAPI's
+dependency injection re-inspects every dependency on every request, and on this hot path
+(clients poll the status in loops) that cost more than all the checks together. The control
+routes, which are not hot, use `RuntimeDep`.
+"""
+
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,37 +15,45 @@ from fastapi import Depends, Request
 from app import store
 from app.errors import ExportNotFound, MySoftwareNotFound
 from app.runtime import Runtime
-from app.security import (
-    authenticate_api_key,
-    authenticate_basic,
-    authorize,
-    signed_request,
-)
+from app.security import authenticate_api_key, authenticate_basic, authorize, signed_request
 from app.seed import MAX_ID
 from app.settings import UFORGE_PREFIXES
 from app.store import ExportRecord, MySoftwareRecord, UserRecord
 
+SOFTWARE_UPLOAD = "software_upload"
+APPLIANCE_CREATE = "appliance_create"
 
-def get_runtime(request: Request) -> Runtime:
+
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.mock
     return runtime
+
+
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def authenticated_user(request: Request, runtime: RuntimeDep) -> UserRecord:
+async def authenticated_user(request: Request) -> UserRecord:
     """The caller, by API-key signature when the query carries `apiKey`, else by Basic."""
-    signed = signed_request(_raw_path(request), request.url.query, prefixes=UFORGE_PREFIXES)
-    if signed is not None:
+    runtime = runtime_of(request)
+    database = runtime.database
+    query = request.scope["query_string"]
+    if query:
+        signed = signed_request(
+            _raw_path(request), query.decode("latin-1"), prefixes=UFORGE_PREFIXES
+        )
+        if signed is not None:
 
-        async def load_key(public_key: str) -> tuple[UserRecord, str] | None:
-            return await runtime.database.read(store.user_by_api_key, public_key=public_key)
+            async def load_key(public_key: str) -> tuple[UserRecord, str] | None:
+                return await database.read(store.user_by_api_key, public_key=public_key)
 
-        return await authenticate_api_key(signed, load_key=load_key)
+            return await authenticate_api_key(signed, load_key=load_key)
 
     async def load_user(login: str) -> UserRecord | None:
-        return await runtime.database.read(store.user_by_login, login=login)
+        return store.user_from_rows(await database.fetch(store.USER_BY_LOGIN, login=login))
 
     return await authenticate_basic(
         request.headers.get("authorization"), load_user=load_user, verifier=runtime.verifier
@@ -52,20 +65,11 @@ def _raw_path(request: Request) -> str:
     return raw.decode("latin-1") if raw else request.url.path
 
 
-def entitled(entitlement: str) -> Callable[..., Awaitable[UserRecord]]:
-    """A dependency: the authenticated caller, allowed on `{uid}` and holding `entitlement`."""
-
-    async def entitled_user(
-        uid: str, user: Annotated[UserRecord, Depends(authenticated_user)]
-    ) -> UserRecord:
-        authorize(user, uid=uid, entitlement=entitlement)
-        return user
-
-    return entitled_user
-
-
-SoftwareUploader = Annotated[UserRecord, Depends(entitled("software_upload"))]
-ApplianceCreator = Annotated[UserRecord, Depends(entitled("appliance_create"))]
+async def entitled_user(request: Request, entitlement: str) -> UserRecord:
+    """The authenticated caller, allowed on `{uid}` and holding `entitlement`."""
+    user = await authenticated_user(request)
+    authorize(user, uid=request.path_params["uid"], entitlement=entitlement)
+    return user
 
 
 def parse_id(text: str) -> int | None:
@@ -86,32 +90,27 @@ async def _my_software_of(runtime: Runtime, uid: str, msid: str) -> MySoftwareRe
     return software
 
 
-async def valid_my_software_for_upload(
-    uid: str, msid: str, runtime: RuntimeDep, _user: SoftwareUploader
-) -> MySoftwareRecord:
-    return await _my_software_of(runtime, uid, msid)
+async def valid_my_software(request: Request, entitlement: str) -> MySoftwareRecord:
+    """The mySoftware `{msid}` owned by `{uid}`, after the checks of `entitlement`."""
+    await entitled_user(request, entitlement)
+    params = request.path_params
+    return await _my_software_of(runtime_of(request), params["uid"], params["msid"])
 
 
-async def valid_my_software_for_create(
-    uid: str, msid: str, runtime: RuntimeDep, _user: ApplianceCreator
-) -> MySoftwareRecord:
-    return await _my_software_of(runtime, uid, msid)
-
-
-async def valid_export(
-    uid: str, msid: str, eid: str, runtime: RuntimeDep, _user: SoftwareUploader
-) -> ExportRecord:
-    """The export `{eid}` of mySoftware `{msid}` owned by `{uid}`, or 404."""
+async def valid_export(request: Request) -> ExportRecord:
+    """The export `{eid}` of mySoftware `{msid}` owned by `{uid}`, after the checks of
+    `software_upload`; or 404."""
+    await entitled_user(request, SOFTWARE_UPLOAD)
+    params = request.path_params
+    uid, msid, eid = params["uid"], params["msid"], params["eid"]
+    runtime = runtime_of(request)
     software_id, export_id = parse_id(msid), parse_id(eid)
     if export_id is not None and software_id is not None:
-        export = await runtime.database.read(store.export_by_id, db_id=export_id)
+        export = store.export_from_rows(
+            await runtime.database.fetch(store.EXPORT_BY_ID, db_id=export_id)
+        )
         if export and export.my_software_id == software_id and export.owner_login == uid:
             return export
     # Say which of the two ids is wrong.
     await _my_software_of(runtime, uid, msid)
     raise ExportNotFound.for_id(eid, msid)
-
-
-ExportTicketDep = Annotated[ExportRecord, Depends(valid_export)]
-UploadableSoftware = Annotated[MySoftwareRecord, Depends(valid_my_software_for_upload)]
-ReadableSoftware = Annotated[MySoftwareRecord, Depends(valid_my_software_for_create)]

@@ -1,12 +1,10 @@
 """The software-bundle export family of a mySoftware: create, poll, download, delete."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app import store
-from app.api.deps import ExportTicketDep, RuntimeDep, UploadableSoftware
+from app.api.deps import SOFTWARE_UPLOAD, runtime_of, valid_export, valid_my_software
 from app.api.docs import document_responses, error_responses, get_and_head
 from app.archive import BundleFacts, archive_filename, bundle_archive
 from app.errors import BadRequest, ExportNotComplete, ExportNotFound
@@ -20,6 +18,13 @@ router = APIRouter(tags=["mySoftware exports"])
 EXPORTS_PATH = "/users/{uid}/mysoftware/{msid}/exports"
 EXPORT_PATH = EXPORTS_PATH + "/{eid}"
 OUTPUT_FORMATS = ("yaml", "json")
+OUTPUT_FORMAT_PARAMETER = {
+    "name": "outputFormat",
+    "in": "query",
+    "required": False,
+    "description": "`yaml` (default) or `json`, case-insensitive; anything else is a 400",
+    "schema": {"type": "string", "default": "yaml"},
+}
 
 
 @router.post(
@@ -42,15 +47,12 @@ OUTPUT_FORMATS = ("yaml", "json")
         success_description="The export ticket, with its status",
     ),
     response_class=Response,
+    openapi_extra={"parameters": [OUTPUT_FORMAT_PARAMETER]},
 )
-async def my_software_export(
-    request: Request,
-    software: UploadableSoftware,
-    runtime: RuntimeDep,
-    output_format: Annotated[
-        str | None, Query(alias="outputFormat", description="`yaml` (default) or `json`")
-    ] = None,
-) -> Response:
+async def my_software_export(request: Request) -> Response:
+    software = await valid_my_software(request, SOFTWARE_UPLOAD)
+    runtime = runtime_of(request)
+    output_format = request.query_params.get("outputFormat")
     chosen = "yaml" if output_format is None else output_format.lower()
     if chosen not in OUTPUT_FORMATS:
         raise BadRequest(
@@ -94,15 +96,13 @@ async def my_software_export(
     responses=document_responses(OpStatus, errors=(401, 403, 404, 406)),
     response_class=Response,
 )
-async def my_software_export_status_get(
-    request: Request, export: ExportTicketDep, runtime: RuntimeDep
-) -> Response:
+async def my_software_export_status_get(request: Request) -> Response:
+    export = await valid_export(request)
+    runtime = runtime_of(request)
     state = export_state(export.facts, await runtime.now())
+    document = export_status(export, state)
     return document_response(
-        request,
-        export_status(export, state),
-        digest=state.digest,
-        last_modified=state.last_modified,
+        request, document, digest=document.digest, last_modified=state.last_modified
     )
 
 
@@ -129,9 +129,9 @@ DOWNLOAD_RESPONSES = {
     responses=DOWNLOAD_RESPONSES,
     response_class=Response,
 )
-async def my_software_export_download(
-    request: Request, export: ExportTicketDep, runtime: RuntimeDep
-) -> Response:
+async def my_software_export_download(request: Request) -> Response:
+    export = await valid_export(request)
+    runtime = runtime_of(request)
     state = export_state(export.facts, await runtime.now())
     if not state.complete:
         raise ExportNotComplete.for_id(export.facts.db_id)
@@ -166,7 +166,9 @@ async def my_software_export_download(
     responses={204: {"description": "Deleted"}, **error_responses((401, 403, 404))},
     response_class=Response,
 )
-async def my_software_export_delete(export: ExportTicketDep, runtime: RuntimeDep) -> Response:
+async def my_software_export_delete(request: Request) -> Response:
+    export = await valid_export(request)
+    runtime = runtime_of(request)
     deleted = await runtime.database.write(store.delete_export, db_id=export.facts.db_id)
     if not deleted:  # a concurrent delete won
         raise ExportNotFound.for_id(str(export.facts.db_id), str(export.my_software_id))

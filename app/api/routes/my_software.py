@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.api.deps import ReadableSoftware
+from app.api.deps import APPLIANCE_CREATE, valid_my_software
 from app.api.docs import document_responses, get_and_head
 from app.responses import document_response
 from app.schemas import MySoftware
@@ -21,7 +21,8 @@ router = APIRouter(tags=["mySoftware"])
     responses=document_responses(MySoftware, errors=(401, 403, 404, 406)),
     response_class=Response,
 )
-async def my_software_get(request: Request, software: ReadableSoftware) -> Response:
+async def my_software_get(request: Request) -> Response:
+    software = await valid_my_software(request, APPLIANCE_CREATE)
     return document_response(
         request,
         my_software(software),

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.api.deps import RuntimeDep
+from app.api.deps import runtime_of
 from app.api.docs import document_responses, get_and_head
 from app.responses import document_response
 from app.schemas import ServiceStatus
@@ -20,6 +20,6 @@ router = APIRouter(tags=["platform"])
     responses=document_responses(ServiceStatus, errors=(406,), conditional=False),
     response_class=Response,
 )
-async def uforge_status_get(request: Request, runtime: RuntimeDep) -> Response:
-    document = service_status(runtime.settings.platform_version)
+async def uforge_status_get(request: Request) -> Response:
+    document = service_status(runtime_of(request).settings.platform_version)
     return document_response(request, document, cache_control="no-cache")
