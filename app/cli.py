@@ -70,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--workers", type=int, help="uvicorn worker processes (default 1)")
     serve.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        default=None,
+        help="no line per request on the console (faster)",
+    )
+    serve.add_argument(
         "--control",
         dest="control_enabled",
         action="store_true",
@@ -123,7 +130,16 @@ def settings_from(arguments: argparse.Namespace, **extra: Any) -> Settings:
     """Settings from the environment, overridden by the options given on the command line."""
     given = {
         name: getattr(arguments, name)
-        for name in ("host", "port", "database_url", "seed", "demo", "workers", "control_enabled")
+        for name in (
+            "host",
+            "port",
+            "database_url",
+            "seed",
+            "demo",
+            "workers",
+            "control_enabled",
+            "access_log",
+        )
         if getattr(arguments, name, None) is not None
     }
     return Settings(**given, **extra)
@@ -141,7 +157,13 @@ def _serve(arguments: argparse.Namespace) -> int:
     prepare_store(app.state.mock)
     app.state.mock.engine.dispose()
     if settings.workers == 1:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            access_log=settings.access_log,
+        )
         return 0
     # Worker processes build their own app from the environment: hand them these settings.
     for name, value in settings.model_dump(exclude_none=True).items():
@@ -154,6 +176,7 @@ def _serve(arguments: argparse.Namespace) -> int:
         port=settings.port,
         workers=settings.workers,
         log_level="info",
+        access_log=settings.access_log,
     )
     return 0
 

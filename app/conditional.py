@@ -7,6 +7,7 @@ Unparseable validators are ignored, never an error.
 import re
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 
 _ENTITY_TAG = re.compile(r'\s*(?:W/)?("[^"]*")\s*(?:,|$)')
 
@@ -47,6 +48,7 @@ def is_not_modified(
     return False
 
 
+@lru_cache(maxsize=1024)
 def http_date(instant: datetime) -> str:
     """`Last-Modified` form: Wed, 05 Jun 2019 21:40:20 GMT."""
     return format_datetime(instant.astimezone(UTC), usegmt=True)

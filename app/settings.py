@@ -36,6 +36,8 @@ class Settings(BaseSettings):
         auth_max_concurrent_verifications: hash verifications allowed at once; the rest wait.
         auth_cache_size: verified and rejected credentials remembered (each kind).
         workers: uvicorn worker processes for `serve`.
+        access_log: uvicorn's line per request on the console (the control API's journal
+            keeps requests too; turning this off saves a third of a status poll's CPU).
         control_enabled: serve the control API under `/_mock` (off by default).
         control_token: the bearer token the control API requires.
         control_open: run the control API without a token (only when said explicitly).
@@ -60,6 +62,7 @@ class Settings(BaseSettings):
     auth_max_concurrent_verifications: int = Field(default=2, ge=1)
     auth_cache_size: int = Field(default=10_000, ge=1)
     workers: int = Field(default=1, ge=1)
+    access_log: bool = True
     control_enabled: bool = False
     control_token: str = ""
     control_open: bool = False

@@ -13,6 +13,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 OUTCOMES = ("complete", "error", "cancelled", "running")
 
@@ -75,21 +76,33 @@ def phase_message(percentage: int) -> str:
 
 def export_state(ticket: TicketFacts, now: datetime) -> ExportState:
     """The status of `ticket` at `now`."""
-    if ticket.outcome == "running":
-        return _state(ticket, ticket.percentage, "running", ticket.created)
+    if (
+        ticket.outcome == "running"
+        or ticket.duration_seconds <= 0
+        or now >= ticket.created + timedelta(seconds=ticket.duration_seconds)
+    ):
+        return _settled_state(ticket)
 
     target = 100 if ticket.outcome == "complete" else ticket.percentage
     elapsed = max((now - ticket.created).total_seconds(), 0.0)
     duration = ticket.duration_seconds
-    if elapsed >= duration:
-        ended = ticket.created + timedelta(seconds=duration)
-        return _state(ticket, target, ticket.outcome, ended)
 
     # Still running: the percentage reached so far, and the instant it was reached.
     reached = math.floor(target * elapsed / duration) if target else 0
     reached = min(reached, 99)
     since = ticket.created + timedelta(seconds=duration * reached / target if target else 0)
     return _state(ticket, reached, "running", since)
+
+
+@lru_cache(maxsize=4096)
+def _settled_state(ticket: TicketFacts) -> ExportState:
+    """The state an ended (or fixed) ticket keeps for ever: computed once per ticket version,
+    since polling a finished export is what clients do most."""
+    if ticket.outcome == "running":
+        return _state(ticket, ticket.percentage, "running", ticket.created)
+    target = 100 if ticket.outcome == "complete" else ticket.percentage
+    ended = ticket.created + timedelta(seconds=ticket.duration_seconds)
+    return _state(ticket, target, ticket.outcome, ended)
 
 
 def _state(ticket: TicketFacts, percentage: int, phase: str, since: datetime) -> ExportState:

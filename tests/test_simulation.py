@@ -57,6 +57,11 @@ def test_state_at_elapsed_time(
     ) == expected
 
 
+def test_zero_duration_has_ended_even_before_its_creation_time() -> None:
+    state = export_state(ticket("error", duration=0, percentage=30), T0 - timedelta(hours=1))
+    assert state.error and state.percentage == 30
+
+
 def test_zero_duration_means_already_ended() -> None:
     state = export_state(ticket("complete", duration=0), T0)
     assert state.complete and state.percentage == 100
