@@ -1,13 +1,14 @@
 """Engines for a database URL, and the schema's one way in: Alembic migrations to head."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -61,6 +62,30 @@ def alembic_config(engine: Engine) -> Config:
 def migrate_to_head(engine: Engine) -> None:
     """Upgrade the schema to the newest revision (a no-op when it is there already)."""
     command.upgrade(alembic_config(engine), "head")
+
+
+# The key of the PostgreSQL advisory lock held while a store is prepared ("uforge" in ASCII).
+PREPARATION_LOCK = 0x75666F726765
+
+
+@contextmanager
+def exclusive_preparation(engine: Engine) -> Iterator[None]:
+    """Hold the store for migrations and seeding. Server processes that start together on one
+    PostgreSQL database (several containers) would otherwise race to create the same tables and
+    rows; the second one waits here, then finds the work done. Elsewhere this is a no-op: a SQLite
+    file is served by one `serve`, whose workers are prepared by their parent."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PREPARATION_LOCK})
+        connection.commit()
+        try:
+            yield
+        finally:
+            # A session-level lock outlives transactions: it must be released by name.
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PREPARATION_LOCK})
+            connection.commit()
 
 
 T = TypeVar("T")

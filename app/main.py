@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import openapi_document, store
 from app.api.routes import exports, my_software, platform
 from app.clock import Clock, SystemClock
-from app.db import Database, create_store_engine, migrate_to_head
+from app.db import Database, create_store_engine, exclusive_preparation, migrate_to_head
 from app.errors import (
     BadRequest,
     InternalError,
@@ -90,8 +90,9 @@ def app_from_environment() -> FastAPI:
 
 def prepare_store(runtime: Runtime) -> SeedReport | None:
     """Migrate to head, then load the configured seed file, or the demo on an empty store."""
-    migrate_to_head(runtime.engine)
-    return seed_store(runtime)
+    with exclusive_preparation(runtime.engine):
+        migrate_to_head(runtime.engine)
+        return seed_store(runtime)
 
 
 def seed_store(runtime: Runtime) -> SeedReport | None:

@@ -79,8 +79,16 @@ _user_columns = (
 )
 
 
+def _unstorable(text: str) -> bool:
+    """PostgreSQL text cannot hold NUL, and a query naming one fails there: no stored login or
+    key holds one, so such a lookup finds nothing without asking."""
+    return "\x00" in text
+
+
 def user_by_login(connection: Connection, *, login: str) -> UserRecord | None:
     """The user called `login` with its entitlements, in one query."""
+    if _unstorable(login):
+        return None
     rows = connection.execute(
         select(*_user_columns)
         .select_from(users.outerjoin(entitlements, entitlements.c.user_id == users.c.id))
@@ -100,6 +108,8 @@ def user_by_login(connection: Connection, *, login: str) -> UserRecord | None:
 
 def user_by_api_key(connection: Connection, *, public_key: str) -> tuple[UserRecord, str] | None:
     """The owner of the API key `public_key` and the key's secret."""
+    if _unstorable(public_key):
+        return None
     row = connection.execute(
         select(users.c.login, api_keys.c.secret_key)
         .select_from(api_keys.join(users, users.c.id == api_keys.c.user_id))
