@@ -26,6 +26,7 @@ lint: install-test
 
 openapi: install
 	$(BIN)/uforge-mock openapi --output openapi/openapi.json
+	$(BIN)/uforge-mock openapi --control --output openapi/control.json
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -3,7 +3,11 @@
     uforge-mock serve [--host H] [--port P] [--database-url URL] [--seed FILE] [--no-demo]
     uforge-mock seed FILE [--database-url URL]
     uforge-mock migrate [--database-url URL]
-    uforge-mock openapi [--output FILE]
+    uforge-mock openapi [--output FILE] [--control]
+    uforge-mock ctl [--url URL] [--token T] [--json] reset | seed FILE | clock ... | requests |
+                    faults ... | patch EID ... | exports
+    uforge-mock user add LOGIN [--entitlement E ...] [--admin] | user list
+    uforge-mock export list
 
 Every option has an `UFORGE_MOCK_*` environment variable of the same name; an option given on
 the command line wins.
@@ -18,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from app.ctl import add_ctl_parser, add_offline_parsers
 from app.seed import SeedError
 from app.settings import Settings
 
@@ -26,7 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for chatty in ("alembic", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         result: int = arguments.command(arguments)
     except SeedError as error:
@@ -63,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
         help="do not load the demo dataset into an empty store",
     )
     serve.add_argument("--workers", type=int, help="uvicorn worker processes (default 1)")
+    serve.add_argument(
+        "--control",
+        dest="control_enabled",
+        action="store_true",
+        default=None,
+        help="enable the control API under /_mock (token: UFORGE_MOCK_CONTROL_TOKEN)",
+    )
     serve.set_defaults(command=_serve)
 
     seed = commands.add_parser(
@@ -88,7 +101,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Print (or write to --output) the app's OpenAPI document as JSON.",
     )
     openapi.add_argument("--output", type=Path, metavar="FILE")
+    openapi.add_argument(
+        "--control", action="store_true", help="the control API's document instead"
+    )
     openapi.set_defaults(command=_openapi)
+
+    add_ctl_parser(commands)
+    add_offline_parsers(commands, _database_option)
     return parser
 
 
@@ -104,7 +123,7 @@ def settings_from(arguments: argparse.Namespace, **extra: Any) -> Settings:
     """Settings from the environment, overridden by the options given on the command line."""
     given = {
         name: getattr(arguments, name)
-        for name in ("host", "port", "database_url", "seed", "demo", "workers")
+        for name in ("host", "port", "database_url", "seed", "demo", "workers", "control_enabled")
         if getattr(arguments, name, None) is not None
     }
     return Settings(**given, **extra)
@@ -113,7 +132,8 @@ def settings_from(arguments: argparse.Namespace, **extra: Any) -> Settings:
 def _serve(arguments: argparse.Namespace) -> int:
     import uvicorn
 
-    from app.main import create_app, prepare_store
+    from app.bootstrap import prepare_store
+    from app.main import create_app
 
     settings = settings_from(arguments)
     app = create_app(settings.model_copy(update={"migrate_on_start": False}))
@@ -139,8 +159,9 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 
 def _seed(arguments: argparse.Namespace) -> int:
+    from app.bootstrap import load_seed_file
     from app.db import exclusive_preparation, migrate_to_head
-    from app.main import create_app, load_seed_file
+    from app.main import create_app
 
     app = create_app(settings_from(arguments, demo=False))
     runtime = app.state.mock
@@ -166,9 +187,11 @@ def _migrate(arguments: argparse.Namespace) -> int:
 
 def _openapi(arguments: argparse.Namespace) -> int:
     from app.main import create_app
-    from app.openapi_document import openapi_document
+    from app.openapi_document import control_openapi_document, openapi_document
 
-    text = json.dumps(openapi_document(create_app(Settings())), indent=2) + "\n"
+    app = create_app(Settings())
+    document = control_openapi_document(app) if arguments.control else openapi_document(app)
+    text = json.dumps(document, indent=2) + "\n"
     if arguments.output:
         arguments.output.write_text(text, encoding="utf-8")
     else:

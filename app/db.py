@@ -111,6 +111,10 @@ class Database:
     async def write(self, function: Callable[..., T], /, **arguments: Any) -> T:
         return await anyio.to_thread.run_sync(self._write, function, arguments)
 
+    async def run_sync(self, function: Callable[..., T], /, *arguments: Any) -> T:
+        """Any blocking function (one that opens its own transaction) in the thread pool."""
+        return await anyio.to_thread.run_sync(function, *arguments)
+
     def _read(self, function: Callable[..., T], arguments: dict[str, Any]) -> T:
         with self.engine.connect() as connection:
             return function(connection, **arguments)

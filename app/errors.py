@@ -11,7 +11,8 @@
     ├── MethodNotAllowed              405  mock.error.method_not_allowed
     ├── NotAcceptable                 406  mock.error.not_acceptable
     ├── ExportNotComplete             409  mock.error.conflict.export_not_complete
-    └── InternalError                 500  mock.error.internal
+    ├── InternalError                 500  mock.error.internal
+    └── InjectedFault                 any  mock.error.injected   (the control API's faults)
 
 Raising one anywhere in a request ends it with that status and a `uforgeError` body in the
 negotiated format (XML when nothing acceptable).
@@ -23,7 +24,7 @@ from typing import ClassVar
 class UForgeException(Exception):
     """Base of the vendor errors: class-level status and message id, per-raise text."""
 
-    status_code: ClassVar[int] = 500
+    status_code: int = 500
     message_id: ClassVar[str] = "mock.error.internal"
     default_message: ClassVar[str] = "Internal error"
 
@@ -132,3 +133,13 @@ class InternalError(UForgeException):
     status_code = 500
     message_id = "mock.error.internal"
     default_message = "Internal error"
+
+
+class InjectedFault(UForgeException):
+    """An error status the control API was told to answer with."""
+
+    message_id = "mock.error.injected"
+
+    def __init__(self, status_code: int) -> None:
+        super().__init__(f"Fault injected by the uforge-mock control API: {status_code}")
+        self.status_code = status_code

@@ -3,21 +3,22 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import resources
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import openapi_document, store
-from app.api.routes import exports, my_software, platform
+from app import openapi_document
+from app.api.routes import control, exports, my_software, platform
+from app.bootstrap import prepare_store
 from app.clock import Clock, SystemClock
-from app.db import Database, create_store_engine, exclusive_preparation, migrate_to_head
+from app.control.faults import FaultTable
+from app.control.journal import Journal
+from app.control.middleware import ControlPlaneMiddleware
+from app.db import Database, create_store_engine
 from app.errors import (
     BadRequest,
     InternalError,
@@ -28,7 +29,6 @@ from app.errors import (
 from app.responses import error_response
 from app.runtime import Runtime
 from app.security import CredentialVerifier, PasswordHasher
-from app.seed import SeedDefaults, SeedLoader, SeedReport, read_seed_file
 from app.settings import UFORGE_PREFIXES, Settings
 
 log = logging.getLogger("uforge_mock")
@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             max_concurrent=settings.auth_max_concurrent_verifications,
             cache_size=settings.auth_cache_size,
         ),
+        journal=Journal(settings.journal_size),
+        faults=FaultTable(),
     )
 
     @asynccontextmanager
@@ -61,7 +63,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         yield
         engine.dispose()
 
-    app = FastAPI(
+    app = UForgeMockApp(
         title="uforge-mock",
         version=settings.platform_version,
         summary="A reference server for the UForge AppCenter REST API",
@@ -77,10 +79,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.include_router(platform.router, prefix=prefix, include_in_schema=documented)
         app.include_router(my_software.router, prefix=prefix, include_in_schema=documented)
         app.include_router(exports.router, prefix=prefix, include_in_schema=documented)
+    if settings.control_enabled:
+        app.include_router(control.router, include_in_schema=False)
     _install_error_handlers(app, runtime)
     openapi_document.install(app)
     app.add_middleware(PlatformMiddleware, runtime=runtime)
     return app
+
+
+class UForgeMockApp(FastAPI):
+    """FastAPI, plus the control plane's layer outside everything else when it is on."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        runtime: Runtime = self.state.mock
+        if runtime.settings.control_enabled:
+            return ControlPlaneMiddleware(stack, runtime)
+        return stack
 
 
 def app_from_environment() -> FastAPI:
@@ -88,50 +103,12 @@ def app_from_environment() -> FastAPI:
     return create_app(Settings())
 
 
-def prepare_store(runtime: Runtime) -> SeedReport | None:
-    """Migrate to head, then load the configured seed file, or the demo on an empty store."""
-    with exclusive_preparation(runtime.engine):
-        migrate_to_head(runtime.engine)
-        return seed_store(runtime)
-
-
-def seed_store(runtime: Runtime) -> SeedReport | None:
-    settings = runtime.settings
-    if settings.seed is not None:
-        return load_seed_file(runtime, settings.seed)
-    if settings.demo:
-        with runtime.engine.connect() as connection:
-            empty = store.count_users(connection) == 0
-        if empty:
-            with resources.as_file(resources.files("app.demo") / "demo-seed.yml") as demo:
-                return load_seed_file(runtime, demo)
-    return None
-
-
-def load_seed_file(runtime: Runtime, path: Path) -> SeedReport:
-    document, source = read_seed_file(path)
-    report = seed_loader(runtime.engine, runtime).load(
-        document, source=source, now=runtime.clock.now()
-    )
-    log.info("seed %s: %s", source, report.summary())
-    return report
-
-
-def seed_loader(engine: Engine, runtime: Runtime) -> SeedLoader:
-    return SeedLoader(
-        engine,
-        hash_password=runtime.hasher.hash,
-        verify_password=runtime.hasher.verify,
-        defaults=SeedDefaults(export_duration_seconds=runtime.settings.export_duration_seconds),
-    )
-
-
 def _install_error_handlers(app: FastAPI, runtime: Runtime) -> None:
     """Every failure, the framework's included, leaves as a `uforgeError`."""
 
     async def vendor_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, UForgeException)
-        return error_response(request, error, now=runtime.clock.now())
+        return error_response(request, error, now=await runtime.error_time())
 
     async def framework_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)
@@ -142,7 +119,7 @@ def _install_error_handlers(app: FastAPI, runtime: Runtime) -> None:
             vendor = MethodNotAllowed(request.method, _allowed((error.headers or {}).get("Allow")))
         else:
             vendor = BadRequest(str(error.detail))
-        return error_response(request, vendor, now=runtime.clock.now())
+        return error_response(request, vendor, now=await runtime.error_time())
 
     async def validation_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
@@ -151,7 +128,7 @@ def _install_error_handlers(app: FastAPI, runtime: Runtime) -> None:
             for item in error.errors()
         )
         return error_response(
-            request, BadRequest(f"Invalid request: {problems}"), now=runtime.clock.now()
+            request, BadRequest(f"Invalid request: {problems}"), now=await runtime.error_time()
         )
 
     app.add_exception_handler(UForgeException, vendor_error)
@@ -207,5 +184,7 @@ class PlatformMiddleware:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            response = error_response(Request(scope), InternalError(), now=self.runtime.clock.now())
+            response = error_response(
+                Request(scope), InternalError(), now=await self.runtime.error_time()
+            )
             await response(scope, receive, send_with_version)

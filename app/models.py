@@ -105,3 +105,16 @@ class ExportTicket(SQLModel, table=True):
     message: str | None = None
     error_message: str | None = None
     detailed_error_msg: str | None = None
+
+
+class MockClock(SQLModel, table=True):
+    """The mock's time, shared by every server process on the store (one row, id 1).
+
+    Mock time is `frozen_at` while frozen, else the system time plus `offset_seconds`.
+    """
+
+    __tablename__ = "mock_clock"
+
+    id: int = Field(default=1, primary_key=True)
+    frozen_at: datetime | None = None
+    offset_seconds: float = 0.0

@@ -56,3 +56,28 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = cached  # type: ignore[method-assign]
+
+
+def control_openapi_document(app: FastAPI) -> dict[str, Any]:
+    """The control API's own document (served at /_mock/openapi.json when it is on)."""
+    from app.api.routes import control  # the routes module imports this one's neighbours
+
+    document = get_openapi(
+        title="uforge-mock control API",
+        version=app.version,
+        summary="Seed, reset, clock, journal and faults of a uforge-mock server",
+        description=(
+            "Off by default: enable it with `UFORGE_MOCK_CONTROL_ENABLED=true`, and give it "
+            "a bearer token with `UFORGE_MOCK_CONTROL_TOKEN` (or run it open, explicitly, with "
+            "`UFORGE_MOCK_CONTROL_OPEN=true`). Errors are `uforgeError` documents, in JSON "
+            "unless XML is asked for."
+        ),
+        routes=control.router.routes,
+    )
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            operation["security"] = [{"bearerToken": []}]
+    document.setdefault("components", {})["securitySchemes"] = {
+        "bearerToken": {"type": "http", "scheme": "bearer"}
+    }
+    return document

@@ -20,6 +20,9 @@ from app.schemas import LocalizedMessage, Parameters, UForgeError, WireObject
 from app.simulation import content_digest
 
 PRIVATE = "private, no-cache"
+# The control API speaks JSON first; its errors are uforgeErrors too.
+CONTROL_PREFIX = "/_mock"
+CONTROL_OFFERS = (JSON, XML)
 ARCHIVE = "application/gzip"
 RENDERERS = {XML: render_xml, JSON: render_json}
 
@@ -101,7 +104,10 @@ def _not_modified(
 
 def error_response(request: Request, error: UForgeException, *, now: datetime) -> Response:
     """`error` as a `uforgeError`, in the negotiated format (XML when nothing is acceptable)."""
-    media_type = negotiated(request) or XML
+    if request.url.path.startswith(CONTROL_PREFIX):
+        media_type = negotiate(request.headers.get("accept"), CONTROL_OFFERS) or JSON
+    else:
+        media_type = negotiated(request) or XML
     document = UForgeError(
         localizedErrorMsg=LocalizedMessage(
             message=error.message,

@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
 )
 from sqlalchemy import Engine, select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.models import ApiKey, Entitlement, ExportTicket, MySoftware, User
 
@@ -145,6 +145,9 @@ class SeedReport:
 
     def _note(self, kind: dict[str, list[str]], section: str, key: object) -> None:
         kind.setdefault(section, []).append(str(key))
+
+    def as_json(self) -> dict[str, dict[str, list[str]]]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
     def summary(self) -> str:
         def count(kind: dict[str, list[str]]) -> int:
@@ -274,24 +277,29 @@ class SeedLoader:
         self._defaults = defaults
 
     def load(self, document: SeedDocument, *, source: str, now: datetime) -> SeedReport:
-        report = SeedReport()
+        """Load `document` in a transaction of its own."""
         with Session(self._engine) as session, session.begin():
-            problems = self._check_references(session, document)
-            if problems:
-                raise SeedError(source, problems)
-            users = {
-                user.login: self._put_user(session, user, now, report) for user in document.users
-            }
-            session.flush()
-            for software in document.mySoftware:
-                owner = users.get(software.owner) or _user_named(session, software.owner)
-                assert owner is not None and owner.id is not None
-                self._put_my_software(session, software, owner.id, now, report)
-            session.flush()
-            for export in document.exports:
-                self._put_export(session, export, now, report)
-            session.flush()
-            _advance_export_ids(session)
+            return self.load_in(session, document, source=source, now=now)
+
+    def load_in(
+        self, session: Session, document: SeedDocument, *, source: str, now: datetime
+    ) -> SeedReport:
+        """Load `document` inside the caller's transaction (which it does not commit)."""
+        report = SeedReport()
+        problems = self._check_references(session, document)
+        if problems:
+            raise SeedError(source, problems)
+        users = {user.login: self._put_user(session, user, now, report) for user in document.users}
+        session.flush()
+        for software in document.mySoftware:
+            owner = users.get(software.owner) or _user_named(session, software.owner)
+            assert owner is not None and owner.id is not None
+            self._put_my_software(session, software, owner.id, now, report)
+        session.flush()
+        for export in document.exports:
+            self._put_export(session, export, now, report)
+        session.flush()
+        _advance_export_ids(session)
         return report
 
     def _check_references(self, session: Session, document: SeedDocument) -> list[str]:
@@ -441,13 +449,13 @@ class SeedLoader:
 
 
 def _user_named(session: Session, login: str) -> User | None:
-    return session.scalars(select(User).where(User.login == login)).first()
+    return session.scalars(select(User).where(col(User.login) == login)).first()
 
 
 def _replace_entitlements(session: Session, user_id: int, wanted: set[str]) -> bool:
     current = {
         row.name: row
-        for row in session.scalars(select(Entitlement).where(Entitlement.user_id == user_id))
+        for row in session.scalars(select(Entitlement).where(col(Entitlement.user_id) == user_id))
     }
     for name in current.keys() - wanted:
         session.delete(current[name])
@@ -459,7 +467,7 @@ def _replace_entitlements(session: Session, user_id: int, wanted: set[str]) -> b
 def _replace_api_keys(session: Session, user_id: int, wanted: list[SeedApiKey]) -> bool:
     current = {
         row.public_key: row
-        for row in session.scalars(select(ApiKey).where(ApiKey.user_id == user_id))
+        for row in session.scalars(select(ApiKey).where(col(ApiKey.user_id) == user_id))
     }
     wanted_by_key = {key.publicKey: key.secretKey for key in wanted}
     changed = False

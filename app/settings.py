@@ -8,7 +8,7 @@ CLI build their own.
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ExportOutcome = Literal["complete", "error", "cancelled", "running"]
@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         auth_max_concurrent_verifications: hash verifications allowed at once; the rest wait.
         auth_cache_size: verified and rejected credentials remembered (each kind).
         workers: uvicorn worker processes for `serve`.
+        control_enabled: serve the control API under `/_mock` (off by default).
+        control_token: the bearer token the control API requires.
+        control_open: run the control API without a token (only when said explicitly).
+        journal_size: requests the control API's journal keeps (per server process).
     """
 
     model_config = SettingsConfigDict(env_prefix="UFORGE_MOCK_", extra="ignore")
@@ -56,6 +60,19 @@ class Settings(BaseSettings):
     auth_max_concurrent_verifications: int = Field(default=2, ge=1)
     auth_cache_size: int = Field(default=10_000, ge=1)
     workers: int = Field(default=1, ge=1)
+    control_enabled: bool = False
+    control_token: str = ""
+    control_open: bool = False
+    journal_size: int = Field(default=1000, ge=1, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _control_is_protected(self) -> "Settings":
+        if self.control_enabled and not self.control_token and not self.control_open:
+            raise ValueError(
+                "the control API needs UFORGE_MOCK_CONTROL_TOKEN, "
+                "or UFORGE_MOCK_CONTROL_OPEN=true to run it without one"
+            )
+        return self
 
     def resolved_database_url(self) -> str:
         """The database URL in force: the explicit one, else the SQLite file in `data_dir`."""

@@ -8,9 +8,10 @@ question, no ORM session per request.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, update
 
-from app.models import ApiKey, Entitlement, ExportTicket, MySoftware, User
+from app.clock import REAL_TIME, ClockState
+from app.models import ApiKey, Entitlement, ExportTicket, MockClock, MySoftware, User
 from app.simulation import TicketFacts
 
 users = User.__table__  # type: ignore[attr-defined]
@@ -200,8 +201,9 @@ def create_export(
             percentage=percentage,
         )
     )
-    (db_id,) = result.inserted_primary_key or (None,)
-    record = export_by_id(connection, db_id=int(db_id))
+    key = result.inserted_primary_key
+    assert key is not None
+    record = export_by_id(connection, db_id=int(key[0]))
     assert record is not None
     return record
 
@@ -212,3 +214,56 @@ def delete_export(connection: Connection, *, db_id: int) -> bool:
         connection.execute(delete(export_tickets).where(export_tickets.c.db_id == db_id)).rowcount
         > 0
     )
+
+
+# ---------------------------------------------------------------- the mock's clock
+
+mock_clock = MockClock.__table__  # type: ignore[attr-defined]
+
+
+def clock_state(connection: Connection) -> ClockState:
+    row = connection.execute(
+        select(mock_clock.c.frozen_at, mock_clock.c.offset_seconds).where(mock_clock.c.id == 1)
+    ).first()
+    return REAL_TIME if row is None else ClockState(row.frozen_at, row.offset_seconds)
+
+
+def save_clock_state(connection: Connection, *, state: ClockState) -> None:
+    connection.execute(delete(mock_clock))
+    if state != REAL_TIME:
+        connection.execute(
+            insert(mock_clock).values(
+                id=1, frozen_at=state.frozen_at, offset_seconds=state.offset_seconds
+            )
+        )
+
+
+# ---------------------------------------------------------------- control and listings
+
+
+def wipe(connection: Connection) -> None:
+    """Delete every row the seeds and the clients made (the schema stays)."""
+    for table in (export_tickets, my_software, api_keys, entitlements, users, mock_clock):
+        connection.execute(delete(table))
+
+
+def update_export(
+    connection: Connection, *, db_id: int, values: dict[str, object], now: datetime
+) -> ExportRecord | None:
+    """Change a ticket's facts; it is then last modified `now`. None when it does not exist."""
+    result = connection.execute(
+        update(export_tickets)
+        .where(export_tickets.c.db_id == db_id)
+        .values(**values, last_modified=now)
+    )
+    return export_by_id(connection, db_id=db_id) if result.rowcount else None
+
+
+def all_exports(connection: Connection) -> list[ExportRecord]:
+    rows = connection.execute(_export_query.order_by(export_tickets.c.db_id)).all()
+    return [_export_record(row) for row in rows]
+
+
+def all_users(connection: Connection) -> list[UserRecord]:
+    logins = connection.execute(select(users.c.login).order_by(users.c.login)).scalars().all()
+    return [user for login in logins if (user := user_by_login(connection, login=login))]

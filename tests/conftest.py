@@ -17,9 +17,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.bootstrap import seed_loader
 from app.clock import FrozenClock
 from app.db import create_store_engine, migrate_to_head
-from app.main import create_app, seed_loader
+from app.main import create_app
 from app.seed import SeedReport, validate_seed_data
 from app.settings import Settings
 
@@ -94,9 +95,7 @@ GUEST = basic("guest", "guest-pw")
 def seed(app: FastAPI, data: dict[str, Any], *, source: str = "test") -> SeedReport:
     runtime = app.state.mock
     document = validate_seed_data(data, source=source)
-    return seed_loader(runtime.engine, runtime).load(
-        document, source=source, now=runtime.clock.now()
-    )
+    return seed_loader(runtime).load(document, source=source, now=runtime.clock.now())
 
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]

@@ -1,5 +1,6 @@
 """The `uforge-mock` command, run as users run it: in a process of its own."""
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -107,3 +108,76 @@ def test_help_explains_each_command(tmp_path: Path, command: str) -> None:
     result = uforge_mock(tmp_path, command, "--help")
     assert result.returncode == 0
     assert "--database-url" in result.stdout
+
+
+def test_user_add_then_list(tmp_path: Path) -> None:
+    entitlements = ["--entitlement", "software_upload", "--entitlement", "appliance_create"]
+    add_alice = ["user", "add", "alice", "--password", "pw", *entitlements]
+    added = uforge_mock(tmp_path, *add_alice)
+    assert added.returncode == 0, added.stderr
+    assert "user alice added" in added.stdout
+    again = uforge_mock(tmp_path, *add_alice)
+    assert "user alice unchanged" in again.stdout
+    listed = uforge_mock(tmp_path, "user", "list", "--json")
+    assert json.loads(listed.stdout) == [
+        {"login": "alice", "admin": False, "entitlements": ["appliance_create", "software_upload"]}
+    ]
+    table = uforge_mock(tmp_path, "user", "list").stdout.splitlines()
+    assert table[0].split() == ["LOGIN", "ADMIN", "ENTITLEMENTS"]
+    assert table[1].split() == ["alice", "no", "appliance_create,software_upload"]
+
+
+def test_user_add_can_generate_a_password(tmp_path: Path) -> None:
+    result = uforge_mock(tmp_path, "user", "add", "bob", "--generate-password")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[-1].startswith("password: ")
+
+
+def test_export_list_shows_statuses(tmp_path: Path) -> None:
+    seed_file = tmp_path / "seed.yml"
+    seed_file.write_text(
+        "users: [{login: a, password: p}]\n"
+        "mySoftware: [{dbId: 1, owner: a, name: n}]\n"
+        "exports: [{dbId: 5, mySoftware: 1, created: 2019-01-01T00:00:00Z, duration: 1}]\n"
+    )
+    uforge_mock(tmp_path, "seed", str(seed_file))
+    listed = json.loads(uforge_mock(tmp_path, "export", "list", "--json").stdout)
+    assert [(t["dbId"], t["status"]["complete"]) for t in listed] == [(5, True)]
+
+
+@pytest.fixture
+def controlled_server(tmp_path: Path) -> Iterator[str]:
+    with server_process(
+        tmp_path / "data", "--control", control_token="tok", export_duration_seconds="20"
+    ) as base:
+        yield base
+
+
+def ctl(tmp_path: Path, base: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return uforge_mock(tmp_path, "ctl", "--url", base, "--token", "tok", *arguments)
+
+
+def test_ctl_moves_the_clock_and_reads_the_journal(tmp_path: Path, controlled_server: str) -> None:
+    frozen = ctl(tmp_path, controlled_server, "clock", "freeze", "2019-06-05T21:40:12Z")
+    assert frozen.stdout.strip() == "2019-06-05T21:40:12.000Z  frozen"
+    advanced = ctl(tmp_path, controlled_server, "--json", "clock", "advance", "1m30s")
+    assert json.loads(advanced.stdout)["now"] == "2019-06-05T21:41:42.000Z"
+    httpx.get(f"{controlled_server}/api/status")
+    journal = ctl(tmp_path, controlled_server, "requests").stdout.splitlines()
+    assert journal[0].split()[:5] == ["ID", "TIME", "METHOD", "PATH", "STATUS"]
+    assert "/api/status" in journal[1] and " 200 " in journal[1]
+
+
+def test_ctl_injects_faults_and_patches_exports(tmp_path: Path, controlled_server: str) -> None:
+    added = ctl(tmp_path, controlled_server, "faults", "add", "--status", "503", "--times", "1")
+    assert added.returncode == 0 and "added fault 1" in added.stdout
+    assert httpx.get(f"{controlled_server}/api/status").status_code == 503
+    patched = ctl(tmp_path, controlled_server, "--json", "patch", "18", "--outcome", "error",
+                  "--duration", "0", "--error-message", "Disk full")  # fmt: skip
+    assert json.loads(patched.stdout)["status"]["error"] is True
+
+
+def test_ctl_reports_a_wrong_token(tmp_path: Path, controlled_server: str) -> None:
+    result = uforge_mock(tmp_path, "ctl", "--url", controlled_server, "--token", "bad", "clock")
+    assert result.returncode == 1
+    assert "401" in result.stderr and "Traceback" not in result.stderr

@@ -5,11 +5,12 @@ import json
 from openapi_spec_validator import validate
 
 from app.main import create_app
-from app.openapi_document import openapi_document
+from app.openapi_document import control_openapi_document, openapi_document
 from app.settings import Settings
 from tests.conftest import ROOT
 
 CHECKED_IN = ROOT / "openapi" / "openapi.json"
+CONTROL = ROOT / "openapi" / "control.json"
 STATUS = "/api/users/{uid}/mysoftware/{msid}/exports/{eid}/status"
 
 
@@ -27,6 +28,16 @@ def test_checked_in_openapi_matches_the_app() -> None:
 
 def test_openapi_document_is_valid() -> None:
     validate(json.loads(CHECKED_IN.read_text()))
+
+
+def test_checked_in_control_document_matches_the_app() -> None:
+    document = json.loads(json.dumps(control_openapi_document(create_app(Settings()))))
+    assert json.loads(CONTROL.read_text()) == document, "run `make openapi` and commit it"
+    validate(document)
+
+
+def test_control_routes_stay_out_of_the_uforge_document() -> None:
+    assert not [path for path in generated()["paths"] if path.startswith("/_mock")]  # type: ignore[attr-defined]
 
 
 def test_status_operation_documents_both_media_types_and_every_code() -> None:

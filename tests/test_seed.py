@@ -8,7 +8,7 @@ import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.main import load_seed_file
+from app.bootstrap import load_seed_file
 from app.seed import SeedError, parse_seed_text
 from tests.conftest import BASE_SEED, GUEST, seed
 

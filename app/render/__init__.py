@@ -3,7 +3,6 @@
 import re
 from dataclasses import fields
 from datetime import UTC, datetime
-from functools import cache
 
 from app.schemas import WireObject
 
@@ -25,7 +24,12 @@ def format_datetime(instant: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-@cache
+_FIELD_NAMES: dict[type[WireObject], tuple[str, ...]] = {}
+
+
 def field_names(cls: type[WireObject]) -> tuple[str, ...]:
-    """The wire field names of `cls`, in schema order."""
-    return tuple(f.name for f in fields(cls))
+    """The wire field names of `cls`, in schema order (computed once per class)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names

@@ -20,7 +20,8 @@ MEDIA_TYPE = "application/xml"
 def render_xml(document: WireObject) -> bytes:
     root = etree.Element(f"{{{NAMESPACE}}}{document.root}", nsmap={"ns0": NAMESPACE})
     _fill(root, document)
-    return DECLARATION + etree.tostring(root, encoding="UTF-8")
+    body: bytes = etree.tostring(root, encoding="UTF-8")
+    return DECLARATION + body
 
 
 def _fill(element: etree._Element, obj: WireObject) -> None:

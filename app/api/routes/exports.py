@@ -57,11 +57,12 @@ async def my_software_export(
             f"Unsupported outputFormat {output_format!r}: use yaml or json", output_format or ""
         )
     settings = runtime.settings
+    now = await runtime.now()
     export = await runtime.database.write(
         store.create_export,
         my_software_id=software.db_id,
         output_format=chosen,
-        created=runtime.clock.now(),
+        created=now,
         duration_seconds=(
             software.export_duration_seconds
             if software.export_duration_seconds is not None
@@ -70,7 +71,7 @@ async def my_software_export(
         outcome=software.export_outcome or settings.export_outcome,
         percentage=settings.export_stop_percentage,
     )
-    state = export_state(export.facts, runtime.clock.now())
+    state = export_state(export.facts, now)
     prefix = request.url.path.split("/users/", 1)[0]
     location = str(request.url.replace(path=f"{prefix}/{export_uri(export)}", query=""))
     return document_response(
@@ -96,7 +97,7 @@ async def my_software_export(
 async def my_software_export_status_get(
     request: Request, export: ExportTicketDep, runtime: RuntimeDep
 ) -> Response:
-    state = export_state(export.facts, runtime.clock.now())
+    state = export_state(export.facts, await runtime.now())
     return document_response(
         request,
         export_status(export, state),
@@ -131,7 +132,7 @@ DOWNLOAD_RESPONSES = {
 async def my_software_export_download(
     request: Request, export: ExportTicketDep, runtime: RuntimeDep
 ) -> Response:
-    state = export_state(export.facts, runtime.clock.now())
+    state = export_state(export.facts, await runtime.now())
     if not state.complete:
         raise ExportNotComplete.for_id(export.facts.db_id)
     software = await runtime.database.read(store.my_software_by_id, db_id=export.my_software_id)

@@ -1,0 +1,372 @@
+"""The control API under /_mock: protection, reset, seed, clock, ticket patches, journal and
+faults."""
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from app.clock import FrozenClock
+from app.control.middleware import ConnectionDropped
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import FAST_HASHING, GUEST, STATUS_17, T0, basic
+
+TOKEN = "s3cret-token"
+CONTROL = {"Authorization": f"Bearer {TOKEN}"}
+JSON = {"Accept": "application/json"}
+SEED_FILE = """
+users: [{login: guest, password: guest-pw, entitlements: [software_upload, appliance_create]}]
+mySoftware: [{dbId: 918, owner: guest, name: Zabbix, version: 3.0.1}]
+exports: [{dbId: 17, mySoftware: 918, created: 2019-06-05T21:40:12Z, duration: 20}]
+"""
+
+
+@pytest.fixture
+def control_settings(tmp_path: Path) -> Settings:
+    seed_file = tmp_path / "seed.yml"
+    seed_file.write_text(SEED_FILE)
+    return Settings(
+        data_dir=tmp_path / "data",
+        seed=seed_file,
+        control_enabled=True,
+        control_token=TOKEN,
+        journal_size=5,
+        **FAST_HASHING,
+    )
+
+
+@pytest.fixture
+def control(control_settings: Settings, clock: FrozenClock) -> Iterator[TestClient]:
+    with TestClient(create_app(control_settings, clock=clock)) as client:
+        yield client
+
+
+def status(client: TestClient) -> dict[str, object]:
+    response = client.get(STATUS_17, headers={**GUEST, **JSON})
+    assert response.status_code == 200, response.text
+    return response.json()["status"]  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- protection
+
+
+def test_control_api_is_off_by_default(client: TestClient) -> None:
+    response = client.post("/_mock/reset", headers=CONTROL)
+    assert response.status_code == 404
+
+
+def test_enabled_control_api_needs_a_token_or_an_explicit_open() -> None:
+    with pytest.raises(ValidationError, match="UFORGE_MOCK_CONTROL_TOKEN"):
+        Settings(control_enabled=True)
+    assert Settings(control_enabled=True, control_open=True).control_open
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, GUEST, {"Authorization": f"Basic {TOKEN}"}],
+    ids=["none", "wrong-token", "uforge-credentials", "wrong-scheme"],
+)
+def test_control_api_refuses_anything_but_its_token(
+    control: TestClient, headers: dict[str, str]
+) -> None:
+    response = control.get("/_mock/clock", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["uforgeError"]["statusCode"] == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_open_control_api_needs_no_token(tmp_path: Path, clock: FrozenClock) -> None:
+    settings = Settings(
+        data_dir=tmp_path, demo=False, control_enabled=True, control_open=True, **FAST_HASHING
+    )
+    with TestClient(create_app(settings, clock=clock)) as client:
+        assert client.get("/_mock/clock").status_code == 200
+
+
+def test_control_openapi_document_is_served(control: TestClient) -> None:
+    document = control.get("/_mock/openapi.json", headers=CONTROL).json()
+    assert "/_mock/clock" in document["paths"]
+    assert "/_mock/clock" not in control.get("/openapi.json").json()["paths"]
+
+
+# ---------------------------------------------------------------- seed and reset
+
+
+def test_seed_accepts_json(control: TestClient) -> None:
+    body = {"users": [{"login": "alice", "password": "pw", "entitlements": ["software_upload"]}]}
+    response = control.post("/_mock/seed", headers=CONTROL, json=body)
+    assert response.status_code == 200
+    assert response.json()["created"] == {"users": ["alice"]}
+
+
+def test_seed_accepts_yaml(control: TestClient) -> None:
+    response = control.post(
+        "/_mock/seed",
+        headers={**CONTROL, "Content-Type": "application/yaml"},
+        content="mySoftware: [{dbId: 918, owner: guest, name: Renamed}]",
+    )
+    assert response.json()["updated"] == {"mySoftware": ["918"]}
+
+
+def test_bad_seed_is_400_and_changes_nothing(control: TestClient) -> None:
+    body = {
+        "users": [{"login": "bob", "password": "pw"}],
+        "exports": [{"dbId": 5, "mySoftware": 4242}],
+    }
+    response = control.post("/_mock/seed", headers=CONTROL, json=body)
+    assert response.status_code == 400
+    error = response.json()["uforgeError"]["localizedErrorMsg"]
+    assert "exports[0] (dbId 5): field 'mySoftware'" in error["message"]
+    assert control.get(STATUS_17, headers=basic("bob", "pw")).status_code == 401
+
+
+def test_reset_returns_to_the_start_up_state(control: TestClient) -> None:
+    control.post("/_mock/seed", headers=CONTROL, json={"users": [{"login": "x", "password": "y"}]})
+    control.put(
+        "/_mock/clock", headers=CONTROL, json={"action": "freeze", "at": "2030-01-01T00:00:00Z"}
+    )
+    created = control.post("/api/users/guest/mysoftware/918/exports", headers={**GUEST, **JSON})
+    eid = created.json()["softwareBundleExport"]["dbId"]
+    control.delete(STATUS_17.removesuffix("/status"), headers=GUEST)
+
+    control.post("/_mock/faults", headers=CONTROL, json={"status": 500, "path": "/nothing"})
+    response = control.post("/_mock/reset", headers=CONTROL)
+    assert response.status_code == 200
+    assert response.json()["seed"]["created"]["exports"] == ["17"]
+    assert control.get("/_mock/requests", headers=CONTROL).json()["requests"] == []
+    assert control.get(STATUS_17, headers=basic("x", "y")).status_code == 401
+    assert status(control)["dbId"] == 17
+    assert control.get("/_mock/clock", headers=CONTROL).json()["frozen"] is False
+    assert control.get("/_mock/faults", headers=CONTROL).json()["faults"] == []
+    again = control.post("/api/users/guest/mysoftware/918/exports", headers={**GUEST, **JSON})
+    assert again.json()["softwareBundleExport"]["dbId"] > eid
+
+
+# ---------------------------------------------------------------- clock
+
+
+def test_frozen_clock_decides_every_status(control: TestClient) -> None:
+    control.put(
+        "/_mock/clock", headers=CONTROL, json={"action": "freeze", "at": "2019-06-05T21:40:20Z"}
+    )
+    assert status(control)["percentage"] == 40
+    clock = control.put(
+        "/_mock/clock", headers=CONTROL, json={"action": "advance", "by": "1m"}
+    ).json()
+    assert clock["now"] == "2019-06-05T21:41:20.000Z" and clock["frozen"] is True
+    assert status(control)["complete"] is True
+
+
+def test_clock_changes_move_etags_and_last_modified(control: TestClient) -> None:
+    control.put(
+        "/_mock/clock", headers=CONTROL, json={"action": "freeze", "at": "2019-06-05T21:40:14Z"}
+    )
+    before = control.get(STATUS_17, headers=GUEST)
+    control.put("/_mock/clock", headers=CONTROL, json={"action": "advance", "by": 10})
+    after = control.get(STATUS_17, headers={**GUEST, "If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.headers["last-modified"] != before.headers["last-modified"]
+
+
+def test_clock_set_runs_from_the_instant(control: TestClient, clock: FrozenClock) -> None:
+    control.put(
+        "/_mock/clock", headers=CONTROL, json={"action": "set", "at": "2019-06-05T21:40:12Z"}
+    )
+    clock.advance(10)  # the base clock moves on: the mock's time runs with it
+    assert control.get("/_mock/clock", headers=CONTROL).json()["now"] == "2019-06-05T21:40:22.000Z"
+    assert status(control)["percentage"] == 50
+
+
+def test_clock_run_and_real(control: TestClient, clock: FrozenClock) -> None:
+    control.put(
+        "/_mock/clock", headers=CONTROL, json={"action": "freeze", "at": "2020-01-01T00:00:00Z"}
+    )
+    running = control.put("/_mock/clock", headers=CONTROL, json={"action": "run"}).json()
+    assert running["frozen"] is False and running["now"] == "2020-01-01T00:00:00.000Z"
+    real = control.put("/_mock/clock", headers=CONTROL, json={"action": "real"}).json()
+    assert real["now"] == real["systemNow"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"action": "advance"},
+        {"action": "advance", "by": "soon"},
+        {"action": "set"},
+        {"action": "jump"},
+    ],
+)
+def test_bad_clock_changes_are_400(control: TestClient, body: dict[str, object]) -> None:
+    response = control.put("/_mock/clock", headers=CONTROL, json=body)
+    assert response.status_code == 400
+    assert response.json()["uforgeError"]["statusCode"] == 400
+
+
+def test_clock_lives_in_the_store_so_processes_agree(
+    control: TestClient, control_settings: Settings, clock: FrozenClock
+) -> None:
+    control.put(
+        "/_mock/clock", headers=CONTROL, json={"action": "freeze", "at": "2019-06-05T21:40:20Z"}
+    )
+    other_settings = control_settings.model_copy(update={"seed": None, "demo": False})
+    with TestClient(create_app(other_settings, clock=FrozenClock(T0 + timedelta(days=9)))) as other:
+        assert status(other) == status(control)
+
+
+# ---------------------------------------------------------------- tickets
+
+
+def test_patch_makes_an_export_fail_now(control: TestClient) -> None:
+    control.put(
+        "/_mock/clock", headers=CONTROL, json={"action": "freeze", "at": "2019-06-05T21:40:20Z"}
+    )
+    before = control.get(STATUS_17, headers=GUEST)
+    patch = {"outcome": "error", "duration": 0, "percentage": 60, "errorMessage": "Disk full"}
+    response = control.patch("/_mock/exports/17", headers=CONTROL, json=patch)
+    assert response.status_code == 200
+    assert response.json()["status"]["error"] is True
+    now = status(control)
+    assert (now["error"], now["percentage"], now["errorMessage"]) == (True, 60, "Disk full")
+    assert now["lastModified"] == "2019-06-05T21:40:20.000Z"
+    assert (
+        control.get(
+            STATUS_17, headers={**GUEST, "If-None-Match": before.headers["etag"]}
+        ).status_code
+        == 200
+    )
+
+
+def test_patch_restart_starts_the_export_again(control: TestClient) -> None:
+    control.put(
+        "/_mock/clock", headers=CONTROL, json={"action": "freeze", "at": "2020-01-01T00:00:00Z"}
+    )
+    assert status(control)["complete"] is True
+    control.patch("/_mock/exports/17", headers=CONTROL, json={"restart": True})
+    assert status(control)["percentage"] == 0
+
+
+@pytest.mark.parametrize(("eid", "body"), [("999", {}), ("abc", {}), ("17", {"outcome": "maybe"})])
+def test_bad_patches(control: TestClient, eid: str, body: dict[str, object]) -> None:
+    response = control.patch(f"/_mock/exports/{eid}", headers=CONTROL, json=body)
+    assert response.status_code in (400, 404)
+    assert "uforgeError" in response.json()
+
+
+def test_exports_are_listed_with_their_status(control: TestClient) -> None:
+    exports = control.get("/_mock/exports", headers=CONTROL).json()["exports"]
+    assert [(e["dbId"], e["owner"]) for e in exports] == [(17, "guest")]
+
+
+# ---------------------------------------------------------------- journal
+
+
+def test_journal_records_uforge_requests_with_credentials_redacted(control: TestClient) -> None:
+    control.get(STATUS_17, headers=GUEST)
+    control.get(STATUS_17 + "?apiKey=PUB&signature=SIG")
+    control.get("/_mock/clock", headers=CONTROL)  # control requests are not journaled
+    entries = control.get("/_mock/requests", headers=CONTROL).json()["requests"]
+    assert [(e["method"], e["path"], e["status"]) for e in entries] == [
+        ("GET", STATUS_17, 200),
+        ("GET", STATUS_17, 401),
+    ]
+    assert entries[0]["headers"]["authorization"] == "Basic guest:<redacted>"
+    assert "guest-pw" not in str(entries)
+    assert entries[1]["query"] == "apiKey=PUB&signature=<redacted>"
+    assert entries[0]["durationMs"] >= 0
+
+
+def test_journal_filters_and_clears(control: TestClient) -> None:
+    control.get(STATUS_17, headers=GUEST)
+    control.post("/api/users/guest/mysoftware/918/exports", headers=GUEST)
+    posts = control.get("/_mock/requests?method=post", headers=CONTROL).json()["requests"]
+    statuses = control.get("/_mock/requests?path=*/status", headers=CONTROL).json()["requests"]
+    assert [e["method"] for e in posts] == ["POST"]
+    assert [e["path"] for e in statuses] == [STATUS_17]
+    assert control.delete("/_mock/requests", headers=CONTROL).json() == {"cleared": 2}
+    assert control.get("/_mock/requests", headers=CONTROL).json()["requests"] == []
+
+
+def test_journal_is_bounded(control: TestClient) -> None:
+    for _ in range(8):
+        control.get("/api/status")
+    entries = control.get("/_mock/requests", headers=CONTROL).json()["requests"]
+    assert len(entries) == 5
+    assert entries[-1]["id"] == 8
+
+
+# ---------------------------------------------------------------- faults
+
+
+def test_status_fault_answers_the_next_request_only(control: TestClient) -> None:
+    fault = {"method": "GET", "path": "*/status", "status": 503, "times": 1}
+    created = control.post("/_mock/faults", headers=CONTROL, json=fault)
+    assert created.status_code == 201
+    failed = control.get(STATUS_17, headers={**GUEST, **JSON})
+    assert failed.status_code == 503
+    assert failed.json()["uforgeError"]["localizedErrorMsg"]["messageId"] == "mock.error.injected"
+    assert failed.headers["version"] == "3.8.13"
+    assert control.get(STATUS_17, headers=GUEST).status_code == 200
+    assert control.get("/_mock/faults", headers=CONTROL).json()["faults"] == []
+
+
+def test_fault_matches_method_and_path(control: TestClient) -> None:
+    control.post(
+        "/_mock/faults", headers=CONTROL, json={"method": "POST", "path": "*", "status": 500}
+    )
+    assert control.get(STATUS_17, headers=GUEST).status_code == 200
+    assert control.post("/api/users/guest/mysoftware/918/exports", headers=GUEST).status_code == 500
+
+
+def test_latency_fault_delays_the_answer(control: TestClient) -> None:
+    control.post("/_mock/faults", headers=CONTROL, json={"latencyMs": 300, "times": 1})
+    started = time.monotonic()
+    assert control.get(STATUS_17, headers=GUEST).status_code == 200
+    assert time.monotonic() - started >= 0.3
+
+
+def test_probability_one_always_applies_until_removed(control: TestClient) -> None:
+    fault = control.post(
+        "/_mock/faults", headers=CONTROL, json={"status": 502, "probability": 1.0}
+    ).json()
+    assert [control.get("/api/status").status_code for _ in range(3)] == [502] * 3
+    assert control.get("/_mock/faults", headers=CONTROL).json()["faults"][0]["hits"] == 3
+    assert control.delete(f"/_mock/faults/{fault['id']}", headers=CONTROL).status_code == 204
+    assert control.get("/api/status").status_code == 200
+    assert control.delete(f"/_mock/faults/{fault['id']}", headers=CONTROL).status_code == 404
+
+
+def test_drop_fault_without_a_server_connection_raises(control: TestClient) -> None:
+    control.post("/_mock/faults", headers=CONTROL, json={"drop": True, "times": 1})
+    with pytest.raises(ConnectionDropped):
+        control.get("/api/status")
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {},
+        {"status": 200},
+        {"status": 500, "drop": True},
+        {"latencyMaxMs": 5},
+        {"status": 500, "times": 1, "probability": 0.5},
+    ],
+)
+def test_bad_faults_are_400(control: TestClient, fault: dict[str, object]) -> None:
+    assert control.post("/_mock/faults", headers=CONTROL, json=fault).status_code == 400
+
+
+def test_delete_all_faults(control: TestClient) -> None:
+    for _ in range(3):
+        control.post("/_mock/faults", headers=CONTROL, json={"status": 500, "path": "/nothing"})
+    assert control.delete("/_mock/faults", headers=CONTROL).json() == {"cleared": 3}
+
+
+def test_unused_app_fixture_is_not_controlled(app: FastAPI) -> None:
+    assert not app.state.mock.settings.control_enabled
