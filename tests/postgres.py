@@ -10,6 +10,7 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -153,3 +154,11 @@ def postgres_server() -> Iterator[PostgresServer]:
         return
     with throwaway_cluster() as url:
         yield PostgresServer(url)
+
+
+if __name__ == "__main__":
+    # `python -m tests.postgres`: a throwaway cluster for scripts (tools/docker-check.sh). Prints
+    # the URL of its `postgres` database, then runs until its standard input is closed.
+    with throwaway_cluster() as cluster_url:
+        print(cluster_url, flush=True)
+        sys.stdin.read()
