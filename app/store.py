@@ -5,10 +5,11 @@ The read path uses SQLAlchemy Core on the SQLModel tables: one parameterised SEL
 question, no ORM session per request.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from app.clock import REAL_TIME, ClockState
 from app.models import ApiKey, Entitlement, ExportTicket, MockClock, MySoftware, User
@@ -156,26 +157,19 @@ def export_by_id(connection: Connection, *, db_id: int) -> ExportRecord | None:
     return None if row is None else _export_record(row)
 
 
-def _export_record(row: object) -> ExportRecord:
-    facts = TicketFacts(
-        db_id=row.db_id,  # type: ignore[attr-defined]
-        created=row.created,  # type: ignore[attr-defined]
-        last_modified=row.last_modified,  # type: ignore[attr-defined]
-        duration_seconds=row.duration_seconds,  # type: ignore[attr-defined]
-        outcome=row.outcome,  # type: ignore[attr-defined]
-        percentage=row.percentage,  # type: ignore[attr-defined]
-        message=row.message,  # type: ignore[attr-defined]
-        error_message=row.error_message,  # type: ignore[attr-defined]
-        detailed_error_msg=row.detailed_error_msg,  # type: ignore[attr-defined]
-    )
+_FACT_COLUMNS = tuple(field.name for field in fields(TicketFacts))
+
+
+def _export_record(row: Row[*tuple[Any, ...]]) -> ExportRecord:
+    values = row._mapping
     return ExportRecord(
-        facts=facts,
-        my_software_id=row.my_software_id,  # type: ignore[attr-defined]
-        owner_id=row.owner_id,  # type: ignore[attr-defined]
-        owner_login=row.owner_login,  # type: ignore[attr-defined]
-        output_format=row.output_format,  # type: ignore[attr-defined]
-        bundle_name=row.bundle_name,  # type: ignore[attr-defined]
-        bundle_version=row.bundle_version,  # type: ignore[attr-defined]
+        facts=TicketFacts(**{name: values[name] for name in _FACT_COLUMNS}),
+        my_software_id=values["my_software_id"],
+        owner_id=values["owner_id"],
+        owner_login=values["owner_login"],
+        output_format=values["output_format"],
+        bundle_name=values["bundle_name"],
+        bundle_version=values["bundle_version"],
     )
 
 
