@@ -102,7 +102,7 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 
 
 @pytest.fixture(scope="session")
-def postgres(request: pytest.FixtureRequest) -> Iterator["PostgresServer"]:
+def postgres() -> Iterator["PostgresServer"]:
     """The PostgreSQL server of this session (skips, or fails in CI, when there is none)."""
     # Imported here: tests.postgres uses tests.servers, which imports this module.
     from tests.postgres import PostgresUnavailable, postgres_server
@@ -119,7 +119,7 @@ def postgres(request: pytest.FixtureRequest) -> Iterator["PostgresServer"]:
 
 @pytest.fixture(scope="session")
 def postgres_template(postgres: "PostgresServer") -> Iterator[str]:
-    """A database migrated to head once, copied for each test (much faster than migrating)."""
+    """A database migrated to head once, copied for each test (copying saves migrating each)."""
     name = postgres.create_database()
     engine = create_store_engine(postgres.database_url(name))
     migrate_to_head(engine)

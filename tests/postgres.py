@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
 from tests.servers import free_port
@@ -46,22 +47,28 @@ class PostgresServer:
         url: URL = self.url.set(drivername="postgresql+psycopg", database=name)
         return url.render_as_string(hide_password=False)
 
-    def execute(self, statement: str) -> None:
+    def execute(self, statement: sql.Composed) -> None:
         """Run `statement` outside a transaction (CREATE/DROP DATABASE need that)."""
         libpq = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
         with psycopg.connect(libpq, autocommit=True) as connection:
-            connection.execute(statement.encode())
+            connection.execute(statement)
 
     def create_database(self, *, template: str | None = None) -> str:
         """A new database, empty or a copy of `template`; returns its name."""
         self.created += 1
         name = f"{self.prefix}_{self.created}"
-        self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template or "template0"}"')
+        self.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template or "template0")
+            )
+        )
         return name
 
     def drop_database(self, name: str) -> None:
         # FORCE: a test may leave connections open (an engine it never disposed).
-        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
     @contextmanager
     def database(self, *, template: str | None = None) -> Iterator[str]:
@@ -80,10 +87,13 @@ def server_binaries() -> Path | None:
         result = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
         if result.returncode == 0:
             candidates.append(Path(result.stdout.strip()))
+    # Debian installs each major version beside the others: the newest first.
     debian = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin"), key=lambda path: int(Path(path).parent.name)
+        (Path(path) for path in glob.glob("/usr/lib/postgresql/*/bin")),
+        key=lambda path: [int(part) for part in path.parent.name.split(".") if part.isdigit()],
+        reverse=True,
     )
-    candidates.extend(Path(path) for path in reversed(debian))
+    candidates.extend(debian)
     initdb = shutil.which("initdb")
     if initdb:
         candidates.append(Path(initdb).resolve().parent)
