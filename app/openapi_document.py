@@ -24,8 +24,8 @@ PARAMETER_SCHEMAS = {
 }
 # The demo dataset (app/demo/demo-seed.yml).
 PARAMETER_EXAMPLES = {
-    "uid": {"guest": "guest"},
-    "msid": {"Zabbix": "918", "Broken (its exports fail)": "919"},
+    "uid": {"guest": "guest", "another user (403)": "viewer"},
+    "msid": {"Zabbix": "918", "Broken (its exports fail)": "919", "unknown (404)": "404"},
     "eid": {"complete": "17", "running": "18", "failed": "19"},
     "outputFormat": {"yaml": "yaml", "json": "json"},
 }

@@ -5,9 +5,10 @@ Zero 5xx, and no answer outside the documented status codes, headers and schemas
 A run is bounded by MAX_EXAMPLES cases per operation and phase (a few hundred requests, a few
 seconds). It runs on a fresh server once per kind of Accept header: the default (XML), JSON (the
 only form whose bodies schemathesis can check against the schemas) and an unacceptable one (406);
-the JSON run is repeated on PostgreSQL, whose text and integers refuse more than SQLite's. The
-seed is fixed, so that a run is repeatable and the coverage checks below stable; change it to
-explore other cases.
+the JSON run is repeated on PostgreSQL, whose text and integers refuse more than SQLite's.
+Every documented status code must be reached: the document's examples (rows of the demo dataset,
+and ids that answer 403 and 404) reach them all without luck. The seed is fixed so that a run is
+repeatable; change it to explore other random cases.
 """
 
 import json
