@@ -14,8 +14,11 @@ from tests.servers import server_processes
 pytestmark = pytest.mark.postgresql
 
 GUEST = ("guest", "guest-secret")
+CONTROL = {"Authorization": "Bearer shared-secret"}
 SOFTWARE = "/api/users/guest/mysoftware/918"
 EXPORTS = f"{SOFTWARE}/exports"
+# The demo's mySoftware whose exports run for 5 s, then fail at 40 %.
+FAILING_EXPORTS = "/api/users/guest/mysoftware/919/exports"
 JSON = {"Accept": "application/json"}
 # Headers that describe the content; Date and the like may differ between two servers.
 CONTENT_HEADERS = ("content-type", "etag", "last-modified", "vary", "cache-control", "version")
@@ -30,7 +33,12 @@ def two_servers(
     with (
         postgres.database() as url,
         server_processes(
-            2, tmp_path_factory.mktemp("two"), database_url=url, export_duration_seconds="0"
+            2,
+            tmp_path_factory.mktemp("two"),
+            database_url=url,
+            export_duration_seconds="0",
+            control_enabled="true",
+            control_token="shared-secret",
         ) as bases,
     ):
         yield bases
@@ -77,6 +85,22 @@ def test_servers_answer_alike_at_the_same_time(
     first, second = at_once(two_servers, path, {"Accept": accept})
     assert first.status_code == 200
     assert answer(first) == answer(second)
+
+
+def test_servers_agree_on_a_running_export_at_a_frozen_instant(two_servers: list[str]) -> None:
+    one, other = two_servers
+    # The clock lives in the store: frozen through one server, it stands still for both.
+    clock = httpx.put(f"{one}/_mock/clock", headers=CONTROL, json={"action": "freeze"})
+    assert clock.status_code == 200, clock.text
+    try:
+        created = httpx.post(f"{other}{FAILING_EXPORTS}", auth=GUEST, headers=JSON)
+        eid = created.json()["softwareBundleExport"]["dbId"]
+        httpx.put(f"{other}/_mock/clock", headers=CONTROL, json={"action": "advance", "by": 2})
+        first, second = at_once(two_servers, f"{FAILING_EXPORTS}/{eid}/status", JSON)
+        assert 0 < first.json()["status"]["percentage"] < 40
+        assert answer(first) == answer(second)
+    finally:
+        httpx.put(f"{one}/_mock/clock", headers=CONTROL, json={"action": "real"})
 
 
 def test_a_create_on_one_server_is_seen_by_the_other_at_once(two_servers: list[str]) -> None:
