@@ -15,9 +15,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.backends import server_on
 from tests.conftest import BACKENDS
-from tests.postgres import PostgresServer
-from tests.servers import server_process
 
 BASE_URL = "UFORGE_MOCK_TEST_BASE_URL"
 # How long the servers started here take for a new export.
@@ -39,17 +38,9 @@ def server(
         yield os.environ[BASE_URL].rstrip("/")
         return
     data_dir = tmp_path_factory.mktemp(f"blackbox-{request.param}")
-    if request.param == "sqlite":
-        with server_process(data_dir, export_duration_seconds=LOCAL_EXPORT_SECONDS) as base:
-            yield base
-        return
-    postgres: PostgresServer = request.getfixturevalue("postgres")
-    with (
-        postgres.database() as url,
-        server_process(
-            data_dir, database_url=url, export_duration_seconds=LOCAL_EXPORT_SECONDS
-        ) as base,
-    ):
+    with server_on(
+        request.param, request, data_dir, export_duration_seconds=LOCAL_EXPORT_SECONDS
+    ) as base:
         yield base
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.backends import server_on
 from tests.conftest import ROOT
 from tests.fuzz.report import (
     OTHER,
@@ -27,8 +28,6 @@ from tests.fuzz.report import (
     documented_statuses,
     statuses_by_operation,
 )
-from tests.postgres import PostgresServer
-from tests.servers import server_process
 
 MAX_EXAMPLES = 25
 SEED = 20261126
@@ -57,12 +56,7 @@ CASES = [
 @pytest.fixture
 def demo_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh server holding the demo dataset (the document's examples name its rows)."""
-    if request.param == "sqlite":
-        with server_process(tmp_path / "data") as base:
-            yield base
-        return
-    postgres: PostgresServer = request.getfixturevalue("postgres")
-    with postgres.database() as url, server_process(tmp_path / "data", database_url=url) as base:
+    with server_on(request.param, request, tmp_path / "data") as base:
         yield base
 
 
