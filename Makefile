@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test lint openapi clean
+.PHONY: run test install install-test lint openapi docker-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ lint: install-test
 openapi: install
 	$(BIN)/uforge-mock openapi --output openapi/openapi.json
 	$(BIN)/uforge-mock openapi --control --output openapi/control.json
+
+# Builds the image and checks it for real (needs a running Docker engine).
+docker-check: install-test
+	tools/docker-check.sh
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from app import store
-from app.db import migrate_to_head
+from app.db import exclusive_preparation, migrate_to_head
 from app.runtime import Runtime
 from app.seed import SeedDefaults, SeedDocument, SeedLoader, SeedReport, read_seed_file
 
@@ -20,16 +20,17 @@ DEMO_SEED = "demo-seed.yml"
 
 def prepare_store(runtime: Runtime) -> SeedReport | None:
     """Migrate to head, then load the configured seed file, or the demo on an empty store."""
-    migrate_to_head(runtime.engine)
-    settings = runtime.settings
-    if settings.seed is not None:
-        return load_seed_file(runtime, settings.seed)
-    if settings.demo:
-        with runtime.engine.connect() as connection:
-            empty = store.count_users(connection) == 0
-        if empty:
-            return load_seed_file(runtime, demo_seed_path())
-    return None
+    with exclusive_preparation(runtime.engine):
+        migrate_to_head(runtime.engine)
+        settings = runtime.settings
+        if settings.seed is not None:
+            return load_seed_file(runtime, settings.seed)
+        if settings.demo:
+            with runtime.engine.connect() as connection:
+                empty = store.count_users(connection) == 0
+            if empty:
+                return load_seed_file(runtime, demo_seed_path())
+        return None
 
 
 def reset_store(runtime: Runtime) -> SeedReport | None:
@@ -42,7 +43,12 @@ def reset_store(runtime: Runtime) -> SeedReport | None:
         configured = read_seed_file(settings.seed)
     elif settings.demo:
         configured = read_seed_file(demo_seed_path())
-    with Session(runtime.engine) as session, session.begin():
+    # Exclusive: two servers resetting one PostgreSQL store at once would both seed it afresh.
+    with (
+        exclusive_preparation(runtime.engine),
+        Session(runtime.engine) as session,
+        session.begin(),
+    ):
         store.wipe(session.connection())
         if configured is None:
             return None

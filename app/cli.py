@@ -183,24 +183,26 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 def _seed(arguments: argparse.Namespace) -> int:
     from app.bootstrap import load_seed_file
-    from app.db import migrate_to_head
+    from app.db import exclusive_preparation, migrate_to_head
     from app.main import create_app
 
     app = create_app(settings_from(arguments, demo=False))
     runtime = app.state.mock
-    migrate_to_head(runtime.engine)
-    report = load_seed_file(runtime, arguments.file)
+    with exclusive_preparation(runtime.engine):
+        migrate_to_head(runtime.engine)
+        report = load_seed_file(runtime, arguments.file)
     print(f"{arguments.file}: {report.summary()}")
     runtime.engine.dispose()
     return 0
 
 
 def _migrate(arguments: argparse.Namespace) -> int:
-    from app.db import create_store_engine, migrate_to_head
+    from app.db import create_store_engine, exclusive_preparation, migrate_to_head
 
     settings = settings_from(arguments)
     engine = create_store_engine(settings.resolved_database_url())
-    migrate_to_head(engine)
+    with exclusive_preparation(engine):
+        migrate_to_head(engine)
     engine.dispose()
     print("the store is at the newest schema revision")
     return 0

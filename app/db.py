@@ -1,13 +1,14 @@
 """Engines for a database URL, and the schema's one way in: Alembic migrations to head."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Dialect, Engine, Select, create_engine, event
+from sqlalchemy import Dialect, Engine, Select, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -63,6 +64,30 @@ def migrate_to_head(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
+# The key of the PostgreSQL advisory lock held while a store is prepared ("uforge" in ASCII).
+PREPARATION_LOCK = 0x75666F726765
+
+
+@contextmanager
+def exclusive_preparation(engine: Engine) -> Iterator[None]:
+    """Hold the store for migrations and seeding. Server processes that start together on one
+    PostgreSQL database (several containers) would otherwise race to create the same tables and
+    rows; the second one waits here, then finds the work done. Elsewhere this is a no-op: a SQLite
+    file is served by one `serve`, whose workers are prepared by their parent."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PREPARATION_LOCK})
+        connection.commit()
+        try:
+            yield
+        finally:
+            # A session-level lock outlives transactions: it must be released by name.
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PREPARATION_LOCK})
+            connection.commit()
+
+
 T = TypeVar("T")
 
 
@@ -78,13 +103,12 @@ class PreparedQuery:
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
         self.keys = tuple(str(column.key) for column in statement.selected_columns)
-        self._compiled: dict[
-            str, tuple[str, tuple[str, ...] | None, list[Any], dict[str, Any]]
-        ] = {}
+        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+        self._processors: dict[str, list[Any]] = {}
 
     def run(self, dbapi_connection: Any, dialect: Dialect, params: dict[str, Any]) -> list[Any]:
         """The result rows, as tuples in `keys` order."""
-        sql, positions, processors, constants = self._compile(dialect)
+        sql, positions, constants = self._compile(dialect)
         if constants:
             params = {**constants, **params}
         cursor = dbapi_connection.cursor()
@@ -94,6 +118,9 @@ class PreparedQuery:
             else:
                 cursor.execute(sql, tuple(params[name] for name in positions))
             rows: list[Any] = cursor.fetchall()
+            processors = self._processors.get(dialect.name)
+            if processors is None:
+                processors = self._result_processors(dialect, cursor.description)
         finally:
             cursor.close()
         if not any(processors):
@@ -106,22 +133,26 @@ class PreparedQuery:
             for row in rows
         ]
 
-    def _compile(
-        self, dialect: Dialect
-    ) -> tuple[str, tuple[str, ...] | None, list[Any], dict[str, Any]]:
+    def _compile(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             statement = self.statement.compile(dialect=dialect)
             positions = tuple(statement.positiontup or ()) if statement.positional else None
-            processors = [
-                column.type.dialect_impl(dialect).result_processor(dialect, None)
-                for column in self.statement.selected_columns
-            ]
             # Values written into the statement itself (`id == 1`) travel as parameters too.
             constants = {k: v for k, v in statement.params.items() if v is not None}
-            compiled = (str(statement), positions, processors, constants)
+            compiled = (str(statement), positions, constants)
             self._compiled[dialect.name] = compiled
         return compiled
+
+    def _result_processors(self, dialect: Dialect, description: Any) -> list[Any]:
+        # Some drivers' processors depend on the type the server reported for the column
+        # (PostgreSQL's numerics), which only the cursor's description tells.
+        processors = [
+            column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+            for column, described in zip(self.statement.selected_columns, description, strict=True)
+        ]
+        self._processors[dialect.name] = processors
+        return processors
 
 
 class Database:

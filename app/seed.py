@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from sqlalchemy import Engine, select, text
 from sqlmodel import Session, col
 
@@ -36,6 +43,21 @@ class SeedError(Exception):
 
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        """PostgreSQL text cannot hold NUL, and the renderers show it as U+FFFD anyway, so text
+        is stored that way on every backend (a password is hashed: it keeps its NUL)."""
+        if info.field_name == "password":
+            return value
+        if isinstance(value, str):
+            return value.replace("\x00", "\ufffd")
+        if isinstance(value, list):
+            return [
+                item.replace("\x00", "\ufffd") if isinstance(item, str) else item for item in value
+            ]
+        return value
 
 
 def _utc(value: datetime | None) -> datetime | None:

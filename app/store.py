@@ -94,8 +94,16 @@ _user_by_login = (
 USER_BY_LOGIN = PreparedQuery(_user_by_login)
 
 
+def unstorable(text: str) -> bool:
+    """PostgreSQL text cannot hold NUL, and a query naming one fails there: no stored login or
+    key holds one, so such a lookup finds nothing without asking."""
+    return "\x00" in text
+
+
 def user_by_login(connection: Connection, *, login: str) -> UserRecord | None:
     """The user called `login` with its entitlements, in one query."""
+    if unstorable(login):
+        return None
     return user_from_rows(connection.execute(_user_by_login, {"login": login}).all())
 
 
@@ -115,6 +123,8 @@ def user_from_rows(rows: Sequence[Sequence[Any]]) -> UserRecord | None:
 
 def user_by_api_key(connection: Connection, *, public_key: str) -> tuple[UserRecord, str] | None:
     """The owner of the API key `public_key` and the key's secret."""
+    if unstorable(public_key):
+        return None
     row = connection.execute(
         select(users.c.login, api_keys.c.secret_key)
         .select_from(api_keys.join(users, users.c.id == api_keys.c.user_id))

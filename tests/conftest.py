@@ -1,10 +1,17 @@
-"""Shared fixtures: every test gets its own app, SQLite file and frozen clock."""
+"""Shared fixtures: every test gets its own app, database and frozen clock.
+
+The tests that take a database run twice: on a SQLite file and on a fresh PostgreSQL database
+(marker `postgresql`; see tests/postgres.py for where the server comes from). Without a
+PostgreSQL server those runs are skipped, except in CI (`CI` set), where they must run.
+"""
 
 import base64
+import os
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi import FastAPI
@@ -12,9 +19,13 @@ from fastapi.testclient import TestClient
 
 from app.bootstrap import seed_loader
 from app.clock import FrozenClock
+from app.db import create_store_engine, migrate_to_head
 from app.main import create_app
 from app.seed import SeedReport, validate_seed_data
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from tests.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = ROOT / "openapi" / "uforge-export.xsd"
@@ -87,9 +98,63 @@ def seed(app: FastAPI, data: dict[str, Any], *, source: str = "test") -> SeedRep
     return seed_loader(runtime).load(document, source=source, now=runtime.clock.now())
 
 
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator["PostgresServer"]:
+    """The PostgreSQL server of this session (skips, or fails in CI, when there is none)."""
+    # Imported here: tests.postgres uses tests.servers, which imports this module.
+    from tests.postgres import PostgresUnavailable, postgres_server
+
+    with ExitStack() as stack:
+        try:
+            server = stack.enter_context(postgres_server())
+        except PostgresUnavailable as reason:
+            if os.environ.get("CI"):
+                pytest.fail(f"PostgreSQL is required in CI: {reason}")
+            pytest.skip(f"no PostgreSQL server: {reason}")
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres: "PostgresServer") -> Iterator[str]:
+    """A database migrated to head once, copied for each test (copying saves migrating each)."""
+    name = postgres.create_database()
+    engine = create_store_engine(postgres.database_url(name))
+    migrate_to_head(engine)
+    engine.dispose()
+    yield name
+    postgres.drop_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database of this test's own, on each backend, migrated or about to be."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'uforge-mock.db'}"
+        return
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    with postgres.database(template=request.getfixturevalue("postgres_template")) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database of this test's own without any table, on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty' / 'uforge-mock.db'}"
+        return
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    with postgres.database() as url:
+        yield url
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", demo=False, **FAST_HASHING)
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data", database_url=database_url, demo=False, **FAST_HASHING
+    )
 
 
 @pytest.fixture
@@ -98,8 +163,11 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FrozenClock) -> FastAPI:
-    return create_app(settings, clock=clock)
+def app(settings: Settings, clock: FrozenClock) -> Iterator[FastAPI]:
+    app = create_app(settings, clock=clock)
+    yield app
+    # Tests that never start the app still leave pooled connections behind.
+    app.state.mock.engine.dispose()
 
 
 @pytest.fixture

@@ -34,33 +34,56 @@ def server_process(
     data_dir: Path, *arguments: str, startup_timeout: float = 60, **settings: str
 ) -> Iterator[str]:
     """Run `python -m app serve ARGUMENTS` and yield its base URL (without /api)."""
+    with server_processes(
+        1, data_dir, *arguments, startup_timeout=startup_timeout, **settings
+    ) as bases:
+        yield bases[0]
+
+
+@contextmanager
+def server_processes(
+    count: int, data_dir: Path, *arguments: str, startup_timeout: float = 60, **settings: str
+) -> Iterator[list[str]]:
+    """Start `count` servers at the same instant (all on the store `settings` name), and yield
+    their base URLs once every one answers."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log = data_dir / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port), *arguments],
-            cwd=ROOT,
-            env=server_environment(data_dir, **settings),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
+    started: list[tuple[subprocess.Popen[bytes], str, Path]] = []
     try:
+        for index in range(count):
+            port = free_port()
+            log = data_dir / f"serve-{index}.log"
+            with log.open("wb") as output:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "app", "serve", "--port", str(port), *arguments],
+                    cwd=ROOT,
+                    env=server_environment(data_dir, **settings),
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                )
+            started.append((process, f"http://127.0.0.1:{port}", log))
         deadline = time.monotonic() + startup_timeout
-        while True:
-            try:
-                httpx.get(f"{base}/api/status", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not start:\n{log.read_text()}") from None
-                time.sleep(0.1)
-        yield base
+        for process, base, log in started:
+            _wait_until_answering(process, base, log, deadline)
+        yield [base for _, base, _ in started]
     finally:
-        process.terminate()
+        for process, _, _ in started:
+            process.terminate()
+        for process, _, _ in started:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_answering(
+    process: subprocess.Popen[bytes], base: str, log: Path, deadline: float
+) -> None:
+    while True:
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            httpx.get(f"{base}/api/status", timeout=1)
+            return
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start:\n{log.read_text()}") from None
+            time.sleep(0.1)

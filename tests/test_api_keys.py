@@ -81,6 +81,7 @@ def test_percent_encoded_key_is_signed_raw(client: TestClient, app: object) -> N
         signed(STATUS, "apiKey=PUB-guest") + "&more=1",
         signed(STATUS, "apiKey=PUB-guest").replace("17/status", "18/status"),
         f"/api/{STATUS}?apiKey=&signature=x",
+        signed(STATUS, "apiKey=PUB%00guest"),
     ],
 )
 def test_bad_signatures_are_401(client: TestClient, url: str) -> None:

@@ -26,6 +26,8 @@ AUTHORIZATION = [
     "Digest username=guest",
     "",
     "Basic " + b64(b"guest:" + b"x" * 3000),
+    # PostgreSQL text cannot hold NUL: such a login must not reach a query.
+    "Basic " + b64(b"gu\x00est:guest-pw"),
 ]
 
 

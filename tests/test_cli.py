@@ -8,20 +8,21 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
 
+from app.db import create_store_engine
 from tests.conftest import ROOT
 from tests.servers import server_environment, server_process
 
 
-def environment(tmp_path: Path) -> dict[str, str]:
-    return server_environment(tmp_path / "data")
-
-
-def uforge_mock(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+def uforge_mock(
+    tmp_path: Path, *arguments: str, database_url: str = ""
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app", *arguments],
         cwd=ROOT,
-        env=environment(tmp_path),
+        env=server_environment(tmp_path / "data", database_url=database_url),
         capture_output=True,
         text=True,
         timeout=120,
@@ -29,9 +30,9 @@ def uforge_mock(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[
 
 
 @pytest.fixture
-def demo_server(tmp_path: Path) -> Iterator[str]:
+def demo_server(tmp_path: Path, database_url: str) -> Iterator[str]:
     """`uforge-mock serve` with the demo dataset, on a free port."""
-    with server_process(tmp_path / "data") as base:
+    with server_process(tmp_path / "data", database_url=database_url) as base:
         yield base
 
 
@@ -68,11 +69,11 @@ def test_demo_dataset_shows_every_state(demo_server: str) -> None:
     }
 
 
-def test_seed_command_loads_and_is_idempotent(tmp_path: Path) -> None:
+def test_seed_command_loads_and_is_idempotent(tmp_path: Path, database_url: str) -> None:
     seed_file = tmp_path / "seed.yml"
     seed_file.write_text("users: [{login: alice, password: pw, entitlements: [software_upload]}]\n")
-    first = uforge_mock(tmp_path, "seed", str(seed_file))
-    second = uforge_mock(tmp_path, "seed", str(seed_file))
+    first = uforge_mock(tmp_path, "seed", str(seed_file), database_url=database_url)
+    second = uforge_mock(tmp_path, "seed", str(seed_file), database_url=database_url)
     assert first.returncode == 0, first.stderr
     assert "1 created" in first.stdout
     assert "0 created, 0 updated, 1 unchanged" in second.stdout
@@ -91,6 +92,15 @@ def test_migrate_command_creates_the_store(tmp_path: Path) -> None:
     result = uforge_mock(tmp_path, "migrate")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "data" / "uforge-mock.db").is_file()
+
+
+def test_migrate_command_upgrades_the_database_url(tmp_path: Path, empty_database_url: str) -> None:
+    result = uforge_mock(tmp_path, "migrate", "--database-url", empty_database_url)
+    assert result.returncode == 0, result.stderr
+    engine = create_store_engine(empty_database_url)
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert set(SQLModel.metadata.tables) <= tables
 
 
 @pytest.mark.parametrize("command", ["serve", "seed", "migrate"])

@@ -13,10 +13,12 @@ mySoftware: [{dbId: 918, owner: guest, name: Zabbix}]
 """
 
 
-def test_simultaneous_creates_get_distinct_tickets(tmp_path: Path) -> None:
+def test_simultaneous_creates_get_distinct_tickets(tmp_path: Path, database_url: str) -> None:
     seed_file = tmp_path / "seed.yml"
     seed_file.write_text(SEED)
-    with server_process(tmp_path / "data", "--no-demo", "--seed", str(seed_file)) as base:
+    with server_process(
+        tmp_path / "data", "--no-demo", "--seed", str(seed_file), database_url=database_url
+    ) as base:
         url = f"{base}/api/users/guest/mysoftware/918/exports"
 
         def create(_: int) -> int:

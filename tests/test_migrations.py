@@ -10,8 +10,8 @@ from sqlmodel import SQLModel
 from app.db import alembic_config, create_store_engine, migrate_to_head
 
 
-def test_migrations_upgrade_an_empty_database_to_head(tmp_path: Path) -> None:
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+def test_migrations_upgrade_an_empty_database_to_head(empty_database_url: str) -> None:
+    engine = create_store_engine(empty_database_url)
     migrate_to_head(engine)
     tables = set(inspect(engine).get_table_names())
     assert set(SQLModel.metadata.tables) <= tables
@@ -19,19 +19,22 @@ def test_migrations_upgrade_an_empty_database_to_head(tmp_path: Path) -> None:
     with engine.connect() as connection:
         version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     assert version == head
+    engine.dispose()
 
 
-def test_models_and_migrations_agree(tmp_path: Path) -> None:
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'check.db'}")
+def test_models_and_migrations_agree(empty_database_url: str) -> None:
+    engine = create_store_engine(empty_database_url)
     migrate_to_head(engine)
     # Raises when autogenerate would write a new migration.
     command.check(alembic_config(engine))
+    engine.dispose()
 
 
-def test_upgrade_twice_is_a_no_op(tmp_path: Path) -> None:
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'twice.db'}")
+def test_upgrade_twice_is_a_no_op(empty_database_url: str) -> None:
+    engine = create_store_engine(empty_database_url)
     migrate_to_head(engine)
     migrate_to_head(engine)
+    engine.dispose()
 
 
 def test_sqlite_store_uses_wal_and_foreign_keys(tmp_path: Path) -> None:

@@ -170,3 +170,20 @@ def test_demo_dataset_is_valid_and_loads(empty: FastAPI) -> None:
     path = resources.files("app.demo") / "demo-seed.yml"
     report = load_seed_file(empty.state.mock, Path(str(path)))
     assert "guest" in report.created["users"]
+
+
+def test_nul_in_any_text_loads_on_every_backend(empty: FastAPI) -> None:
+    data = {
+        "users": [
+            {
+                "login": "nul",
+                "password": "pass\x00word",
+                "entitlements": ["software\x00upload"],
+                "apiKeys": [{"publicKey": "PUB\x00", "secretKey": "SEC\x00"}],
+            }
+        ],
+        "mySoftware": [{"dbId": 5, "owner": "nul", "name": "na\x00me"}],
+    }
+    report = seed(empty, data)
+    assert report.created["users"] == ["nul"]
+    assert report.created["mySoftware"] == ["5"]

@@ -53,6 +53,8 @@ async def authenticated_user(request: Request) -> UserRecord:
             return await authenticate_api_key(signed, load_key=load_key)
 
     async def load_user(login: str) -> UserRecord | None:
+        if store.unstorable(login):
+            return None
         return store.user_from_rows(await database.fetch(store.USER_BY_LOGIN, login=login))
 
     return await authenticate_basic(
