@@ -152,7 +152,7 @@ class Server:
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise SystemExit(f"{self.name} exited at start; see {self.log}")
+                raise SystemExit(f"{self.name} exited at start:\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(self.url(probe_path), timeout=2):
                     break
@@ -161,8 +161,17 @@ class Server:
             except OSError:
                 time.sleep(0.2)
         else:
-            raise SystemExit(f"{self.name} did not answer within {timeout:.0f} s; see {self.log}")
+            raise SystemExit(
+                f"{self.name} did not answer within {timeout:.0f} s:\n{self.log_tail()}"
+            )
         self.startup_peak_kib = self.peak_kib()
+
+    def log_tail(self, lines: int = 30) -> str:
+        assert self.log is not None
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
 
     def pids(self) -> list[int]:
         return process_tree(self.pid)
@@ -658,8 +667,12 @@ def _benchmark(
     core = options.server_core
     started_at = datetime.now(UTC)
     scenario_count = 8 + (2 if options.competitors else 0)
-    estimate = scenario_count * (options.rounds * (options.duration + 1.5) + options.warmup * 2)
-    live_duration = max(300.0, 1.5 * estimate + 120)
+    # The running export must still run at the end, waits for a quiet machine included.
+    runs = scenario_count * (options.rounds + 1)
+    estimate = scenario_count * (options.rounds * (options.duration + 1.5) + options.warmup * 20)
+    if options.quiet_threshold < 1:
+        estimate += runs * options.quiet_patience
+    live_duration = max(300.0, 1.5 * estimate + 300)
 
     print(f"preparing in {work}", flush=True)
     seed = work / "seed.json"
@@ -674,7 +687,6 @@ def _benchmark(
         log=work / "uforge-1k.log",
     )
     servers.append(small)
-    small.start()
 
     big: Server | None = None
     if options.big_tickets > 1000:
@@ -707,6 +719,7 @@ def _benchmark(
         servers.append(big)
         big.start()
 
+    small.start()
     small.wait_ready("/api/status", timeout=120)
     if big is not None:
         big.wait_ready("/api/status", timeout=120)
@@ -859,11 +872,19 @@ def _benchmark(
                 fixed_path,
                 xml_headers,
                 200,
-                warmup_factor=5,
+                warmup_factor=20,
             )
         )
         scenarios.append(
-            Scenario("prism", "Prism static example", prism, fixed_path, xml_headers, 200)
+            Scenario(
+                "prism",
+                "Prism static example",
+                prism,
+                fixed_path,
+                xml_headers,
+                200,
+                warmup_factor=20,
+            )
         )
     if options.only:
         wanted = {"baseline", *options.only.split(",")}
@@ -944,6 +965,8 @@ def _benchmark(
         if percent.search(live_before) and percent.search(live_after)
         else ""
     )
+    if b"<complete>true</complete>" in live_after:
+        live_note += " WARNING: it had finished before the end of the rounds."
     report = [
         f"Command: `{command_line}`  ",
         f"Started {started_at:%Y-%m-%d %H:%M} UTC; {options.rounds} rounds x "
