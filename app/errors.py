@@ -3,6 +3,7 @@
     UForgeException                      (any status; `message_id` stable per kind)
     ├── BadRequest                    400  mock.error.bad_request
     ├── Unauthorized                  401  mock.error.unauthorized
+    │   └── ControlUnauthorized       401  mock.error.control.unauthorized
     ├── Forbidden                     403  mock.error.forbidden.user
     │   └── MissingEntitlement        403  mock.error.forbidden.entitlement
     ├── NotFound                      404  mock.error.notfound
@@ -51,6 +52,16 @@ class Unauthorized(UForgeException):
 
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": 'Basic realm="UForge"'}
+
+
+class ControlUnauthorized(Unauthorized):
+    """The control API's own 401: it takes a bearer token, never UForge credentials."""
+
+    message_id = "mock.error.control.unauthorized"
+    default_message = "The control API needs its bearer token"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="uforge-mock control"'}
 
 
 class Forbidden(UForgeException):

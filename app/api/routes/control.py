@@ -26,21 +26,12 @@ from app.api.deps import RuntimeDep, parse_id
 from app.bootstrap import reset_store, seed_loader
 from app.clock import REAL_TIME, ClockState
 from app.control.faults import FaultSpec
-from app.errors import BadRequest, NotFound, UForgeException
+from app.errors import BadRequest, ControlUnauthorized, NotFound
 from app.render import format_datetime
 from app.seed import SeedError, parse_seed_text
 from app.simulation import export_state
 
 CONTROL_TAG = "mock control"
-
-
-class ControlUnauthorized(UForgeException):
-    status_code = 401
-    message_id = "mock.error.control.unauthorized"
-    default_message = "The control API needs its bearer token"
-
-    def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": 'Bearer realm="uforge-mock control"'}
 
 
 async def control_access(request: Request, runtime: RuntimeDep) -> None:
