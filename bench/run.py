@@ -283,12 +283,10 @@ def run_wrk(
 
 
 def is_disturbed(run: dict, threshold: float) -> bool:
-    """Other processes took more than `threshold` of the server's core, or crowded wrk's core
-    (wrk alone needs little of it at these rates)."""
-    crowded = run["wrk_cpu_share"] + run["foreign_client_core_share"] > 0.9
-    return run["foreign_core_share"] > threshold or (
-        crowded and run["foreign_client_core_share"] > threshold
-    )
+    """Other processes took more than `threshold` of the server's core or of wrk's. Work on
+    wrk's core counts too: on this kind of virtual machine the two cores slow each other down
+    (measured: 70 % foreign load on wrk's core cost the server a third of its throughput)."""
+    return max(run["foreign_core_share"], run["foreign_client_core_share"]) > threshold
 
 
 def _measure(scenario: Scenario, options: argparse.Namespace, duration: float) -> dict:
@@ -667,7 +665,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         default=0.10,
         help="a run during which other processes used more than this share of the server's "
-        "core (or of wrk's, when that core was full) is done again (0.10)",
+        "core or of wrk's is done again (0.10)",
     )
     parser.add_argument(
         "--retries", type=int, default=2, help="most repeats of a disturbed run (2)"
