@@ -269,13 +269,19 @@ def wait_for_quiet(cores: list[int], threshold: float, patience: float) -> float
 
 
 def run_wrk(
-    scenario: Scenario, options: argparse.Namespace, duration: float, *, retries: int | None = None
+    scenario: Scenario,
+    options: argparse.Namespace,
+    duration: float,
+    *,
+    retries: int | None = None,
+    wait: bool = True,
 ) -> dict:
     """One wrk run of `scenario`; a run that other processes disturbed (more than
-    --disturbed of either core) is done again, at most `retries` times."""
+    --disturbed of either core) is done again, at most `retries` times. With `wait`, each
+    attempt first waits for quiet cores (--quiet-threshold)."""
     retries = options.retries if retries is None else retries
     for attempt in range(retries + 1):
-        result = _measure(scenario, options, duration)
+        result = _measure(scenario, options, duration, wait=wait)
         result["attempt"] = attempt + 1
         if not is_disturbed(result, options.disturbed):
             break
@@ -289,10 +295,12 @@ def is_disturbed(run: dict, threshold: float) -> bool:
     return max(run["foreign_core_share"], run["foreign_client_core_share"]) > threshold
 
 
-def _measure(scenario: Scenario, options: argparse.Namespace, duration: float) -> dict:
+def _measure(
+    scenario: Scenario, options: argparse.Namespace, duration: float, *, wait: bool
+) -> dict:
     server = scenario.server
     waited = 0.0
-    if options.quiet_threshold < 1:
+    if wait and options.quiet_threshold < 1:
         waited = wait_for_quiet(
             [options.server_core, options.client_core],
             options.quiet_threshold,
@@ -1091,6 +1099,14 @@ def profile(options: argparse.Namespace, scenarios: list[Scenario], server: Serv
         if scenario.key not in ("xml200", "304", "json200", "401"):
             continue
         output = options.profile / f"{scenario.key}.stacks"
+        # Quiet first: py-spy itself keeps wrk's core busy once it runs.
+        if options.quiet_threshold < 1:
+            wait_for_quiet(
+                [options.server_core, options.client_core],
+                options.quiet_threshold,
+                options.quiet_patience,
+            )
+        log = (options.profile / f"{scenario.key}.py-spy.log").open("wb")
         recorder = subprocess.Popen(
             pinned(
                 options.client_core,
@@ -1110,11 +1126,13 @@ def profile(options: argparse.Namespace, scenarios: list[Scenario], server: Serv
                     str(max(int(options.profile_seconds) - 2, 1)),
                 ],
             ),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
-        result = run_wrk(scenario, options, options.profile_seconds, retries=0)
+        time.sleep(0.5)  # attached before the load starts
+        result = run_wrk(scenario, options, options.profile_seconds, retries=0, wait=False)
         recorder.wait(timeout=60)
+        log.close()
         (options.profile / f"{scenario.key}.wrk.json").write_text(json.dumps(result, indent=1))
         print(
             f"profiled {scenario.key}: {output} ({result['rps']:,.0f} req/s under py-spy, "
