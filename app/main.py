@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import openapi_document
+from app.api.direct import DirectRoutes
 from app.api.routes import control, exports, my_software, platform
 from app.bootstrap import prepare_store
 from app.clock import Clock, SystemClock
@@ -26,7 +27,6 @@ from app.errors import (
     NotFound,
     UForgeException,
 )
-from app.responses import error_response
 from app.runtime import Runtime
 from app.security import CredentialVerifier, PasswordHasher
 from app.settings import UFORGE_PREFIXES, Settings
@@ -74,16 +74,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
     )
     app.state.mock = runtime
+    # The export routes first: clients poll their status, and routes match in order.
+    uforge_routers = (exports.router, my_software.router, platform.router)
     for prefix in UFORGE_PREFIXES:
-        documented = prefix == "/api"
-        # The export routes first: clients poll their status, and routes match in order.
-        app.include_router(exports.router, prefix=prefix, include_in_schema=documented)
-        app.include_router(my_software.router, prefix=prefix, include_in_schema=documented)
-        app.include_router(platform.router, prefix=prefix, include_in_schema=documented)
+        for router in uforge_routers:
+            app.include_router(router, prefix=prefix, include_in_schema=prefix == "/api")
     if settings.control_enabled:
         app.include_router(control.router, include_in_schema=False)
     _install_error_handlers(app, runtime)
     openapi_document.install(app)
+    # Added last, so outermost: the version header and the 500 cover the direct routes too.
+    app.add_middleware(DirectRoutes, routers=uforge_routers, runtime=runtime)
     app.add_middleware(PlatformMiddleware, runtime=runtime)
     return app
 
@@ -109,7 +110,7 @@ def _install_error_handlers(app: FastAPI, runtime: Runtime) -> None:
 
     async def vendor_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, UForgeException)
-        return error_response(request, error, now=await runtime.error_time())
+        return await runtime.failure(request, error)
 
     async def framework_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)
@@ -120,7 +121,7 @@ def _install_error_handlers(app: FastAPI, runtime: Runtime) -> None:
             vendor = MethodNotAllowed(request.method, _allowed((error.headers or {}).get("Allow")))
         else:
             vendor = BadRequest(str(error.detail))
-        return error_response(request, vendor, now=await runtime.error_time())
+        return await runtime.failure(request, vendor)
 
     async def validation_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
@@ -128,9 +129,7 @@ def _install_error_handlers(app: FastAPI, runtime: Runtime) -> None:
             f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
             for item in error.errors()
         )
-        return error_response(
-            request, BadRequest(f"Invalid request: {problems}"), now=await runtime.error_time()
-        )
+        return await runtime.failure(request, BadRequest(f"Invalid request: {problems}"))
 
     app.add_exception_handler(UForgeException, vendor_error)
     app.add_exception_handler(StarletteHTTPException, framework_error)
@@ -185,7 +184,5 @@ class PlatformMiddleware:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            response = error_response(
-                Request(scope), InternalError(), now=await self.runtime.error_time()
-            )
+            response = await self.runtime.failure(Request(scope), InternalError())
             await response(scope, receive, send_with_version)

@@ -4,13 +4,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
+from starlette.requests import Request
+from starlette.responses import Response
 
 from app import store
 from app.clock import Clock
 from app.control.faults import FaultTable
 from app.control.journal import Journal
 from app.db import Database
-from app.responses import RenderedBodies
+from app.errors import UForgeException
+from app.responses import RenderedBodies, error_response
 from app.security import CredentialVerifier, PasswordHasher
 from app.settings import Settings
 
@@ -38,6 +41,10 @@ class Runtime:
             return await self.now()
         except Exception:  # the error being reported may be the store's own
             return self.clock.now()
+
+    async def failure(self, request: Request, error: UForgeException) -> Response:
+        """The `uforgeError` answering a request that failed with `error`."""
+        return error_response(request, error, now=await self.error_time())
 
     def now_sync(self) -> datetime:
         """`now()` for code outside the event loop (start-up, the CLI)."""

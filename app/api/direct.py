@@ -1,0 +1,74 @@
+"""The UForge routes, served without FastAPI's per-request machinery.
+
+Every UForge handler is `async def handler(request) -> Response` and makes its own checks in
+the contract's order (`app.api.deps`), then hands its document to `app.responses`: FastAPI has
+nothing to inject, validate or serialise for them. Yet its machinery (exception middleware,
+routing through every router, dependency solving, the endpoint wrapper) cost more CPU per
+request than the whole status check (bench/RESULTS.md). This layer matches the request against
+the same `APIRoute`s and calls their handlers directly; FastAPI still owns the routes: it
+documents them (OpenAPI) and answers everything this layer passes on (unknown paths and methods,
+the control plane, /docs).
+"""
+
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from re import Pattern
+
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.errors import UForgeException
+from app.runtime import Runtime
+from app.settings import UFORGE_PREFIXES
+
+
+class DirectRoutes:
+    """ASGI layer: a UForge path with one of its route's methods goes straight to the handler."""
+
+    def __init__(self, app: ASGIApp, *, routers: Sequence[APIRouter], runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+        # In the order FastAPI would try them: per prefix, the routers as included.
+        self.routes = tuple(
+            _direct_route(prefix, route)
+            for prefix in UFORGE_PREFIXES
+            for router in routers
+            for route in router.routes
+            if isinstance(route, APIRoute)
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path, method = scope["path"], scope["method"]
+            for pattern, methods, handler in self.routes:
+                match = pattern.match(path)
+                if match is not None and method in methods:
+                    scope["path_params"] = match.groupdict()
+                    request = Request(scope, receive)
+                    try:
+                        response = await handler(request)
+                    except UForgeException as error:
+                        response = await self.runtime.failure(request, error)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _direct_route(prefix: str, route: APIRoute) -> tuple[Pattern[str], frozenset[str], Handler]:
+    """The route's pattern under `prefix`, its methods and its handler. The handler must take
+    the request alone, since nothing is injected here: a handler wanting more fails at start,
+    not on a request."""
+    parameters = list(inspect.signature(route.endpoint).parameters.values())
+    if [parameter.annotation for parameter in parameters] != [Request]:
+        raise TypeError(f"{route.path}: a UForge handler takes only the Request")
+    pattern, _, convertors = compile_path(prefix + route.path)
+    if any(convertor.regex != "[^/]+" for convertor in convertors.values()):
+        raise TypeError(f"{route.path}: UForge path parameters are plain strings")
+    return pattern, frozenset(route.methods or ()), route.endpoint
