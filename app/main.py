@@ -1,10 +1,11 @@
 """`create_app(settings)`: one uforge-mock server, with its own engine, clock and caches."""
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
@@ -27,6 +28,7 @@ from app.errors import (
     NotFound,
     UForgeException,
 )
+from app.responses import version_header
 from app.runtime import Runtime
 from app.security import CredentialVerifier, PasswordHasher
 from app.settings import UFORGE_PREFIXES, Settings
@@ -63,7 +65,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         yield
         runtime.database.close()
 
+    # The export routes first: clients poll their status, and routes match in order.
+    uforge_routers = (exports.router, my_software.router, platform.router)
     app = UForgeMockApp(
+        runtime,
+        direct_routers=uforge_routers,
         title="uforge-mock",
         version=settings.platform_version,
         summary="A reference server for the UForge AppCenter REST API",
@@ -73,9 +79,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         lifespan=lifespan,
     )
-    app.state.mock = runtime
-    # The export routes first: clients poll their status, and routes match in order.
-    uforge_routers = (exports.router, my_software.router, platform.router)
     for prefix in UFORGE_PREFIXES:
         for router in uforge_routers:
             app.include_router(router, prefix=prefix, include_in_schema=prefix == "/api")
@@ -83,21 +86,34 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.include_router(control.router, include_in_schema=False)
     _install_error_handlers(app, runtime)
     openapi_document.install(app)
-    # Added last, so outermost: the version header and the 500 cover the direct routes too.
-    app.add_middleware(DirectRoutes, routers=uforge_routers, runtime=runtime)
     app.add_middleware(PlatformMiddleware, runtime=runtime)
     return app
 
 
 class UForgeMockApp(FastAPI):
-    """FastAPI, plus the control plane's layer outside everything else when it is on."""
+    """FastAPI behind uforge-mock's front layers: the control plane's when it is on (journal,
+    faults), then the UForge routes served directly (`app.api.direct`). FastAPI answers what
+    they pass on, and runs the lifespan."""
 
-    def build_middleware_stack(self) -> ASGIApp:
-        stack = super().build_middleware_stack()
-        runtime: Runtime = self.state.mock
+    def __init__(
+        self, runtime: Runtime, *, direct_routers: Sequence[APIRouter], **options: Any
+    ) -> None:
+        super().__init__(**options)
+        self.state.mock = runtime
+        front: ASGIApp = DirectRoutes(self._framework, routers=direct_routers, runtime=runtime)
         if runtime.settings.control_enabled:
-            return ControlPlaneMiddleware(stack, runtime)
-        return stack
+            front = ControlPlaneMiddleware(front, runtime)
+        self._front = front
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope["app"] = self
+            await self._front(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def _framework(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
 
 
 def app_from_environment() -> FastAPI:
@@ -146,29 +162,20 @@ def _allowed(allow: str | None) -> str | None:
     return ", ".join(sorted(methods))
 
 
-def _collapse_slashes(path: str) -> str:
-    while "//" in path:
-        path = path.replace("//", "/")
-    return path
-
-
 class PlatformMiddleware:
-    """Adds the `version` header to every response and turns any unhandled exception into a
-    500 `uforgeError` (never a stack trace or an HTML page)."""
+    """Adds the `version` header to every response FastAPI sends and turns any unhandled
+    exception into a 500 `uforgeError` (never a stack trace or an HTML page): what
+    `DirectRoutes` does for the UForge routes."""
 
     def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
-        self.version_header = (b"version", runtime.settings.platform_version.encode("latin-1"))
+        self.version_header = version_header(runtime.settings.platform_version)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if "//" in scope["path"]:
-            # A client base URL written with a trailing slash sends `/api//users/...`; the
-            # platform routes it like `/api/users/...` (the signature still sees the raw path).
-            scope = {**scope, "path": _collapse_slashes(scope["path"])}
         started = False
 
         async def send_with_version(message: Message) -> None:

@@ -28,6 +28,11 @@ ARCHIVE = "application/gzip"
 RENDERERS = {XML: render_xml, JSON: render_json}
 
 
+def version_header(platform_version: str) -> tuple[bytes, bytes]:
+    """The `version` header the platform puts on every response."""
+    return (b"version", platform_version.encode("latin-1"))
+
+
 def negotiated(request: Request) -> str | None:
     """The document media type the client prefers, or None when it accepts neither."""
     return negotiate(request.headers.get("accept"))

@@ -11,6 +11,7 @@ the control plane, /docs).
 """
 
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from re import Pattern
 
@@ -21,17 +22,28 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import UForgeException
+from app.errors import InternalError, UForgeException
+from app.responses import version_header
 from app.runtime import Runtime
 from app.settings import UFORGE_PREFIXES
 
+log = logging.getLogger("uforge_mock")
+
 
 class DirectRoutes:
-    """ASGI layer: a UForge path with one of its route's methods goes straight to the handler."""
+    """ASGI layer in front of FastAPI: a UForge path with one of its route's methods goes
+    straight to the handler; anything else goes on to `app`.
+
+    It owns what the platform does for every UForge answer: a path written with `//` routes
+    like one with `/`, failures become `uforgeError`s (a 500 for a bug, never a trace), and
+    every response carries the `version` header. (`PlatformMiddleware` does the same inside
+    FastAPI for what this passes on.)
+    """
 
     def __init__(self, app: ASGIApp, *, routers: Sequence[APIRouter], runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
+        self.version_header = version_header(runtime.settings.platform_version)
         # In the order FastAPI would try them: per prefix, the routers as included.
         self.routes = tuple(
             _direct_route(prefix, route)
@@ -42,20 +54,38 @@ class DirectRoutes:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            path, method = scope["path"], scope["method"]
-            for pattern, methods, handler in self.routes:
-                match = pattern.match(path)
-                if match is not None and method in methods:
-                    scope["path_params"] = match.groupdict()
-                    request = Request(scope, receive)
-                    try:
-                        response = await handler(request)
-                    except UForgeException as error:
-                        response = await self.runtime.failure(request, error)
-                    await response(scope, receive, send)
-                    return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "//" in scope["path"]:
+            # A client base URL written with a trailing slash sends `/api//users/...`; the
+            # platform routes it like `/api/users/...` (the signature still sees the raw path).
+            scope = {**scope, "path": collapse_slashes(scope["path"])}
+        path, method = scope["path"], scope["method"]
+        for pattern, methods, handler in self.routes:
+            match = pattern.match(path)
+            if match is not None and method in methods:
+                scope["path_params"] = match.groupdict()
+                await self._serve(handler, Request(scope, receive), send)
+                return
         await self.app(scope, receive, send)
+
+    async def _serve(self, handler: "Handler", request: Request, send: Send) -> None:
+        try:
+            response = await handler(request)
+        except UForgeException as error:
+            response = await self.runtime.failure(request, error)
+        except Exception:
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            response = await self.runtime.failure(request, InternalError())
+        response.raw_headers.append(self.version_header)
+        await response(request.scope, request.receive, send)
+
+
+def collapse_slashes(path: str) -> str:
+    while "//" in path:
+        path = path.replace("//", "/")
+    return path
 
 
 Handler = Callable[[Request], Awaitable[Response]]

@@ -1,0 +1,77 @@
+"""The UForge routes are served in front of FastAPI (`app.api.direct`); what FastAPI answers
+(unknown paths, wrong methods, the docs) must look the same to a client."""
+
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.api.direct import DirectRoutes
+from app.runtime import Runtime
+from tests.conftest import GUEST, STATUS_17, basic
+from tests.xmlcheck import assert_valid_uforge_xml
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status"),
+    [
+        ("GET", STATUS_17, GUEST, 200),
+        ("HEAD", STATUS_17, GUEST, 200),
+        ("GET", "/ufws/users/guest/mysoftware/918/exports/17/status", GUEST, 200),
+        ("GET", "/api//users/guest/mysoftware/918/exports/17/status", GUEST, 200),
+        ("GET", STATUS_17, basic("guest", "wrong"), 401),
+        ("GET", "/api/users/guest/mysoftware/918/exports/999/status", GUEST, 404),
+        ("DELETE", STATUS_17, GUEST, 405),  # not a method of the route: FastAPI answers
+        ("GET", "/api/no/such/thing", GUEST, 404),  # no route: FastAPI answers
+        ("GET", "/api/status", {}, 200),
+        ("GET", "/openapi.json", {}, 200),
+    ],
+)
+def test_every_answer_carries_the_platform_version(
+    client: TestClient, method: str, path: str, headers: dict[str, str], status: int
+) -> None:
+    response = client.request(method, path, headers=headers)
+    assert response.status_code == status
+    assert response.headers["version"] == "3.8.13"
+
+
+def test_a_bug_on_a_uforge_route_is_a_500_uforge_error_with_the_version(
+    client: TestClient, app: FastAPI
+) -> None:
+    with app.state.mock.engine.begin() as connection:
+        connection.execute(text("DROP TABLE mock_clock"))
+    response = client.get(STATUS_17, headers=GUEST)
+    assert response.status_code == 500
+    assert response.headers["version"] == "3.8.13"
+    document = assert_valid_uforge_xml(response.content, "uforgeError")
+    assert "mock_clock" not in response.text and "Traceback" not in response.text
+    assert document.findtext("statusCode") == "500"
+
+
+def _router_with(handler: object, path: str = "/users/{uid}") -> APIRouter:
+    router = APIRouter()
+    router.add_api_route(path, handler, methods=["GET"])  # type: ignore[arg-type]
+    return router
+
+
+async def _wants_an_id(request: Request, uid: str) -> Response:
+    return Response()
+
+
+async def _takes_the_request(request: Request) -> Response:
+    return Response()
+
+
+def test_a_handler_wanting_more_than_the_request_is_refused_at_start(app: FastAPI) -> None:
+    runtime: Runtime = app.state.mock
+    with pytest.raises(TypeError, match="takes only the Request"):
+        DirectRoutes(app, routers=[_router_with(_wants_an_id)], runtime=runtime)
+
+
+def test_a_typed_path_parameter_is_refused_at_start(app: FastAPI) -> None:
+    runtime: Runtime = app.state.mock
+    router = _router_with(_takes_the_request, "/users/{uid:int}")
+    with pytest.raises(TypeError, match="plain strings"):
+        DirectRoutes(app, routers=[router], runtime=runtime)
