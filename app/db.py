@@ -2,8 +2,9 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio
 from alembic import command
@@ -11,6 +12,8 @@ from alembic.config import Config
 from sqlalchemy import Dialect, Engine, Select, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+
+from app.sqlite_reads import SQLiteReader
 
 
 def is_sqlite(url: str) -> bool:
@@ -103,56 +106,89 @@ class PreparedQuery:
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
         self.keys = tuple(str(column.key) for column in statement.selected_columns)
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
-        self._processors: dict[str, list[Any]] = {}
+        self._plans: dict[str, _Plan] = {}
 
     def run(self, dbapi_connection: Any, dialect: Dialect, params: dict[str, Any]) -> list[Any]:
         """The result rows, as tuples in `keys` order."""
-        sql, positions, constants = self._compile(dialect)
-        if constants:
-            params = {**constants, **params}
+        plan = self._plans.get(dialect.name) or self._plan(dialect)
         cursor = dbapi_connection.cursor()
         try:
-            if positions is None:
-                cursor.execute(sql, params)
-            else:
-                cursor.execute(sql, tuple(params[name] for name in positions))
+            cursor.execute(plan.sql, plan.arguments(params))
             rows: list[Any] = cursor.fetchall()
-            processors = self._processors.get(dialect.name)
-            if processors is None:
-                processors = self._result_processors(dialect, cursor.description)
+            convert = plan.convert
+            if convert is None:
+                convert = plan.learn_processors(self.statement, dialect, cursor.description)
         finally:
             cursor.close()
-        if not any(processors):
-            return rows
-        return [
-            tuple(
-                value if convert is None else convert(value)
-                for convert, value in zip(processors, row, strict=True)
-            )
-            for row in rows
-        ]
+        return rows if convert is False else [convert(row) for row in rows]
 
-    def _compile(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
-        compiled = self._compiled.get(dialect.name)
-        if compiled is None:
-            statement = self.statement.compile(dialect=dialect)
-            positions = tuple(statement.positiontup or ()) if statement.positional else None
+    def _plan(self, dialect: Dialect) -> "_Plan":
+        compiled = self.statement.compile(dialect=dialect)
+        plan = _Plan(
+            sql=str(compiled),
+            positions=tuple(compiled.positiontup or ()) if compiled.positional else None,
             # Values written into the statement itself (`id == 1`) travel as parameters too.
-            constants = {k: v for k, v in statement.params.items() if v is not None}
-            compiled = (str(statement), positions, constants)
-            self._compiled[dialect.name] = compiled
-        return compiled
+            constants={k: v for k, v in compiled.params.items() if v is not None},
+        )
+        self._plans[dialect.name] = plan
+        return plan
 
-    def _result_processors(self, dialect: Dialect, description: Any) -> list[Any]:
+
+RowConverter = Callable[[tuple[Any, ...]], tuple[Any, ...]]
+
+
+class _Plan:
+    """One PreparedQuery on one dialect: its SQL, how parameters are passed, how rows convert."""
+
+    def __init__(
+        self, *, sql: str, positions: tuple[str, ...] | None, constants: dict[str, Any]
+    ) -> None:
+        self.sql = sql
+        self.positions = positions
+        self.constants = constants
+        # None until the first result tells the column types; False when nothing converts.
+        self.convert: RowConverter | Literal[False] | None = None
+
+    def arguments(self, params: dict[str, Any]) -> Any:
+        if self.constants:
+            params = {**self.constants, **params}
+        if self.positions is None:
+            return params
+        return tuple(params[name] for name in self.positions)
+
+    def learn_processors(
+        self, statement: Select[Any], dialect: Dialect, description: Any
+    ) -> "RowConverter | Literal[False]":
         # Some drivers' processors depend on the type the server reported for the column
         # (PostgreSQL's numerics), which only the cursor's description tells.
         processors = [
             column.type.dialect_impl(dialect).result_processor(dialect, described[1])
-            for column, described in zip(self.statement.selected_columns, description, strict=True)
+            for column, described in zip(statement.selected_columns, description, strict=True)
         ]
-        self._processors[dialect.name] = processors
-        return processors
+        if not any(processors):
+            self.convert = False
+            return False
+        steps = tuple((index, step) for index, step in enumerate(processors) if step is not None)
+
+        def convert_now(row: tuple[Any, ...]) -> tuple[Any, ...]:
+            values = list(row)
+            for index, step in steps:
+                values[index] = step(values[index])
+            return tuple(values)
+
+        # Pollers read the same rows again and again, and converting a row (parsing SQLite's
+        # datetime text) costs more than the query: converted rows are remembered by their
+        # raw values, which is all the conversion depends on.
+        remembered = lru_cache(maxsize=4096)(convert_now)
+
+        def convert(row: tuple[Any, ...]) -> tuple[Any, ...]:
+            try:
+                return remembered(row)
+            except TypeError:  # a value the driver gave is unhashable: convert it every time
+                return convert_now(row)
+
+        self.convert = convert
+        return convert
 
 
 class Database:
@@ -166,16 +202,12 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.reads_inline = engine.dialect.name == "sqlite"
-        # The event loop's own SQLite connection for prepared reads. A SELECT alone never opens
-        # a transaction in the sqlite3 driver, so each one sees the latest committed data.
-        self._loop_connection: Any = None
+        self._loop_reader = SQLiteReader(engine) if self.reads_inline else None
 
     async def fetch(self, query: PreparedQuery, /, **params: Any) -> list[Any]:
         """Rows of a prepared query: inline on SQLite, in the thread pool elsewhere."""
-        if self.reads_inline:
-            if self._loop_connection is None:
-                self._loop_connection = self.engine.raw_connection()
-            return query.run(self._loop_connection.driver_connection, self.engine.dialect, params)
+        if self._loop_reader is not None:
+            return self._loop_reader.fetch(query, params)
         return await anyio.to_thread.run_sync(self._fetch_pooled, query, params)
 
     def _fetch_pooled(self, query: PreparedQuery, params: dict[str, Any]) -> list[Any]:
@@ -186,9 +218,8 @@ class Database:
             connection.close()  # back to the pool, which rolls the read transaction back
 
     def close(self) -> None:
-        if self._loop_connection is not None:
-            self._loop_connection.close()
-            self._loop_connection = None
+        if self._loop_reader is not None:
+            self._loop_reader.close()
         self.engine.dispose()
 
     async def read(self, function: Callable[..., T], /, **arguments: Any) -> T:

@@ -1,0 +1,126 @@
+"""The event loop's SQLite reads are remembered only while the file is unchanged: whatever
+another connection or process commits is read at the very next request."""
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import event
+
+from app.db import create_store_engine, migrate_to_head
+from app.sqlite_reads import MEMORY_SIZE, SQLiteReader
+from app.store import EXPORT_BY_ID, USER_BY_LOGIN, user_from_rows
+from tests.conftest import BASE_SEED, ROOT, basic
+from tests.servers import server_environment, server_process
+
+STATUS_17 = "/api/users/guest/mysoftware/918/exports/17/status"
+
+
+@pytest.fixture
+def store_file(tmp_path: Path) -> Path:
+    """A migrated, seeded SQLite store (the CLI's own `seed`)."""
+    seed_file = tmp_path / "seed.yml"
+    seed_file.write_text(yaml.safe_dump(BASE_SEED))
+    run_cli(tmp_path, "seed", str(seed_file))
+    return tmp_path / "uforge-mock.db"
+
+
+def run_cli(data_dir: Path, *arguments: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "app", *arguments],
+        cwd=ROOT,
+        env=server_environment(data_dir),
+        check=True,
+        capture_output=True,
+    )
+
+
+def commit_in_another_process(database: Path, sql: str, *parameters: object) -> None:
+    script = (
+        "import sqlite3, sys, json\n"
+        "connection = sqlite3.connect(sys.argv[1])\n"
+        "connection.execute(sys.argv[2], json.loads(sys.argv[3]))\n"
+        "connection.commit()\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, str(database), sql, json.dumps(parameters)], check=True
+    )
+
+
+@pytest.fixture
+def reader_and_statements(store_file: Path) -> tuple[SQLiteReader, list[str]]:
+    engine = create_store_engine(f"sqlite:///{store_file}")
+    statements: list[str] = []
+
+    def trace(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.set_trace_callback(statements.append)
+
+    event.listen(engine, "connect", trace)
+    migrate_to_head(engine)  # a no-op here, as at a server's start
+    statements.clear()
+    return SQLiteReader(engine), statements
+
+
+def selects(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+
+
+def test_a_repeated_read_runs_its_query_once_while_nothing_is_committed(
+    reader_and_statements: tuple[SQLiteReader, list[str]],
+) -> None:
+    reader, statements = reader_and_statements
+    first = reader.fetch(USER_BY_LOGIN, {"login": "guest"})
+    second = reader.fetch(USER_BY_LOGIN, {"login": "guest"})
+    other = reader.fetch(USER_BY_LOGIN, {"login": "nobody"})
+    assert first == second and first and other == []
+    assert len(selects(statements)) == 2  # guest once, nobody once
+    reader.close()
+
+
+def test_a_commit_in_another_process_is_read_at_once(
+    store_file: Path, reader_and_statements: tuple[SQLiteReader, list[str]]
+) -> None:
+    reader, _ = reader_and_statements
+    before = user_from_rows(reader.fetch(USER_BY_LOGIN, {"login": "guest"}))
+    assert before is not None
+    assert reader.fetch(EXPORT_BY_ID, {"db_id": 17})
+    commit_in_another_process(
+        store_file, "UPDATE users SET password_hash = ? WHERE login = ?", "changed", "guest"
+    )
+    after = user_from_rows(reader.fetch(USER_BY_LOGIN, {"login": "guest"}))
+    assert after is not None and after.password_hash == "changed"
+    commit_in_another_process(store_file, "DELETE FROM export_tickets WHERE db_id = ?", 17)
+    assert reader.fetch(EXPORT_BY_ID, {"db_id": 17}) == []
+    reader.close()
+
+
+def test_the_memory_is_bounded(reader_and_statements: tuple[SQLiteReader, list[str]]) -> None:
+    reader, statements = reader_and_statements
+    for n in range(MEMORY_SIZE + 1):
+        reader.fetch(USER_BY_LOGIN, {"login": f"user-{n}"})
+    reader.fetch(USER_BY_LOGIN, {"login": "user-0"})
+    # The memory started afresh when it was full: user-0 was read a second time.
+    assert len(selects(statements)) == MEMORY_SIZE + 2
+    reader.close()
+
+
+def test_a_served_store_changed_by_another_process_answers_from_the_change_at_once(
+    tmp_path: Path, store_file: Path
+) -> None:
+    guest = basic("guest", "guest-pw")
+    with server_process(tmp_path, "--no-demo") as base, httpx.Client(base_url=base) as client:
+        assert client.get(STATUS_17, headers=guest).status_code == 200
+        seed_file = tmp_path / "new-password.yml"
+        users = [{"login": "guest", "password": "new-pw", "entitlements": ["software_upload"]}]
+        seed_file.write_text(yaml.safe_dump({"users": users}))
+        run_cli(tmp_path, "seed", str(seed_file))
+        assert client.get(STATUS_17, headers=guest).status_code == 401
+        renewed = basic("guest", "new-pw")
+        assert client.get(STATUS_17, headers=renewed).status_code == 200
+        commit_in_another_process(store_file, "DELETE FROM export_tickets WHERE db_id = ?", 17)
+        assert client.get(STATUS_17, headers=renewed).status_code == 404
