@@ -1,5 +1,6 @@
 """`create_app(settings)`: one uforge-mock server, with its own engine, clock and caches."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -62,8 +63,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             prepare_store(runtime)
-        yield
-        runtime.database.close()
+        # Everything alive now (modules, routes, the store's metadata) lives as long as the
+        # server: out of the cyclic collector's sight, a full collection no longer walks it
+        # (measured: ~40 ms each, which showed as the server's p99 latency). No collection
+        # first: it would cost as much once per start, and whatever garbage is frozen here
+        # goes back to the collector when the server stops.
+        gc.freeze()
+        try:
+            yield
+        finally:
+            gc.unfreeze()
+            runtime.database.close()
 
     # The export routes first: clients poll their status, and routes match in order.
     uforge_routers = (exports.router, my_software.router, platform.router)

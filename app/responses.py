@@ -6,7 +6,7 @@ Handlers hand over a wire object and its validators; they never build a Response
 """
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from starlette.requests import Request
@@ -45,7 +45,7 @@ def entity_tag(digest: str, media_type: str) -> str:
 
 def document_response(
     request: Request,
-    document: WireObject,
+    document: WireObject | Callable[[], WireObject],
     *,
     digest: str | None = None,
     last_modified: datetime | None = None,
@@ -57,6 +57,8 @@ def document_response(
 
     With a `digest`, the response carries an ETag and `Last-Modified` and (for a 200) honours
     `If-None-Match` / `If-Modified-Since`; the 304 is decided before anything is rendered.
+    `document` may be a function building it: it is then called only when the body must be
+    rendered (not for a 304, nor when the same ETag was rendered before).
     """
     media_type = negotiated(request)
     if media_type is None:
@@ -68,7 +70,7 @@ def document_response(
     bodies: RenderedBodies = request.app.state.mock.bodies
     body = bodies.get(etag) if etag else None
     if body is None:
-        body = RENDERERS[media_type](document)
+        body = RENDERERS[media_type](document() if callable(document) else document)
         if etag:
             bodies.put(etag, body)
     return _finish(request, body, status_code, media_type, response_headers)

@@ -11,7 +11,7 @@ from app.errors import BadRequest, ExportNotComplete, ExportNotFound
 from app.responses import archive_response, document_response, no_content_response
 from app.schemas import OpStatus, SoftwareBundleExport
 from app.simulation import content_digest, export_state
-from app.views import export_status, export_uri, software_bundle_export
+from app.views import export_status, export_uri, software_bundle_export, status_digest
 
 router = APIRouter(tags=["mySoftware exports"])
 
@@ -100,9 +100,11 @@ async def my_software_export_status_get(request: Request) -> Response:
     export = await valid_export(request)
     runtime = runtime_of(request)
     state = export_state(export.facts, await runtime.now())
-    document = export_status(export, state)
     return document_response(
-        request, document, digest=document.digest, last_modified=state.last_modified
+        request,
+        lambda: export_status(export, state),
+        digest=status_digest(export, state),
+        last_modified=state.last_modified,
     )
 
 

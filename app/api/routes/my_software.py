@@ -25,7 +25,7 @@ async def my_software_get(request: Request) -> Response:
     software = await valid_my_software(request, APPLIANCE_CREATE)
     return document_response(
         request,
-        my_software(software),
+        lambda: my_software(software),
         digest=my_software_digest(software),
         last_modified=software.last_modified,
     )
