@@ -13,6 +13,8 @@ REPLACEMENT = "\ufffd"
 
 
 def clean_text(text: str) -> str:
+    if text.isascii() and text.isprintable():
+        return text  # the common case, checked without the expression
     return _NOT_XML_CHAR.sub(REPLACEMENT, text)
 
 
@@ -20,8 +22,11 @@ def format_datetime(instant: datetime) -> str:
     """xs:dateTime in UTC with milliseconds: 2019-06-05T21:40:12.000Z."""
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
-    utc = instant.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    utc = instant if instant.tzinfo is UTC else instant.astimezone(UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
+    )
 
 
 _FIELD_NAMES: dict[type[WireObject], tuple[str, ...]] = {}
