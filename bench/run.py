@@ -604,15 +604,26 @@ def targets(summaries: dict, servers: dict[str, Server]) -> list[str]:
         f"| p99 of 200 XML ≤ 2x the bare route's (same connections) | {xml['p99_ratio']:.2f}x "
         f"({xml['p99_ms']:.1f} ms) | {verdict(xml['p99_ratio'] <= 2.0)} |"
     )
-    if "random_big" in summaries:
+    if "random_small" in summaries and "random_big_same" in summaries:
+        small, same = summaries["random_small"], summaries["random_big_same"]
+        ratio = same["rps"] / small["rps"]
+        lines.append(
+            f"| big store: req/s within 10% of 1,000 tickets (the same 1,000 polled) "
+            f"| {ratio:.2f}x ({same['rps']:,.0f} vs {small['rps']:,.0f}) "
+            f"| {verdict(ratio >= 0.9)} |"
+        )
+    if "random_small" in summaries and "random_big" in summaries:
         small, big = summaries["random_small"], summaries["random_big"]
         ratio = big["rps"] / small["rps"]
         lines.append(
-            f"| big store: req/s within 10% of 1,000 tickets | {ratio:.2f}x "
-            f"({big['rps']:,.0f} vs {small['rps']:,.0f}) | {verdict(ratio >= 0.9)} |"
+            f"| big store: req/s within 10% of 1,000 tickets (any ticket: every read a first "
+            f"read) | {ratio:.2f}x ({big['rps']:,.0f} vs {small['rps']:,.0f}) "
+            f"| {verdict(ratio >= 0.9)} |"
         )
+    big_runs = [summaries[key] for key in ("random_big_same", "random_big") if key in summaries]
+    if big_runs:
         server = servers["uforge-big"]
-        peak = max(big["peak_mib"], server.startup_peak_kib / 1024)
+        peak = max(*(run["peak_mib"] for run in big_runs), server.startup_peak_kib / 1024)
         lines.append(
             f"| big store: peak RSS < 150 MB | {peak:.1f} MiB ({peak * 1.048576:.1f} MB) "
             f"| {verdict(peak * 1.048576 < 150)} |"
@@ -906,6 +917,20 @@ def _benchmark(
         ),
     ]
     if big is not None:
+        # The same 1,000 tickets polled in a store 1,000 times larger: what the store's size
+        # costs. Then every ticket of the big store at random: each read is a first read, past
+        # every cache (the worst case for the server's memory of rows and rendered bodies).
+        scenarios.append(
+            Scenario(
+                "random_big_same",
+                f"200 XML, random ticket of the first 1,000 of {options.big_tickets:,}",
+                big,
+                "/",
+                {"Accept": XML},
+                200,
+                lua_args=["1000", "/api", *layout, *every_auth],
+            )
+        )
         scenarios.append(
             Scenario(
                 "random_big",
