@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # server: out of the cyclic collector's sight, a full collection no longer walks it
         # (measured: ~40 ms each, which showed as the server's p99 latency). No collection
         # first: it would cost as much once per start, and whatever garbage is frozen here
-        # goes back to the collector when the server stops.
+        # goes back to the collector when the server stops. (Freezing is process-wide: where
+        # one process runs several apps, as the tests do, that only costs speed.)
         gc.freeze()
         try:
             yield
