@@ -286,6 +286,8 @@ class SeedLoader:
     ) -> SeedReport:
         """Load `document` inside the caller's transaction (which it does not commit)."""
         report = SeedReport()
+        if document.exports:
+            _hold_export_ids(session)
         problems = self._check_references(session, document)
         if problems:
             raise SeedError(source, problems)
@@ -497,6 +499,16 @@ def _assign(row: Any, values: dict[str, Any]) -> bool:
 def _record(report: SeedReport, section: str, key: object, *, created: bool, changed: bool) -> None:
     kind = report.created if created else report.updated if changed else report.unchanged
     report._note(kind, section, key)
+
+
+def _hold_export_ids(session: Session) -> None:
+    """Seeded tickets carry their own ids, which the PostgreSQL sequence does not know until
+    `_advance_export_ids` moves it. Meanwhile a client's create would draw one of them and one
+    of the two inserts would fail: so creates and deletes wait until the seed commits (SHARE ROW
+    EXCLUSIVE stops every writer of the table, lets readers through), and the seed's own look
+    at which ids exist comes after any create in flight. SQLite has one writer at a time."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE export_tickets IN SHARE ROW EXCLUSIVE MODE"))
 
 
 def _advance_export_ids(session: Session) -> None:

@@ -4,7 +4,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
+from tests.conftest import GUEST, T0, seed
 from tests.servers import server_process
 
 SEED = """
@@ -35,3 +38,30 @@ def test_simultaneous_creates_get_distinct_tickets(tmp_path: Path, database_url:
         response = httpx.delete(f"{url}/{deleted}", auth=("guest", "guest-pw"))
         assert response.status_code == 204
         assert create(0) > deleted
+
+
+def test_exports_created_while_a_seed_inserts_tickets_all_succeed(
+    app: FastAPI, client: TestClient
+) -> None:
+    """A seed gives tickets ids of its own, right above the last id handed out (30 in the base
+    seed), while clients create exports. Every create succeeds with an id of its own, and the
+    seed loads whole: on PostgreSQL the sequence would otherwise hand a client an id the seed
+    is inserting, and one of the two would fail. (A ticket a client got before the seed looked
+    at its id is the seed's to update, as for any id a seed names.)"""
+    seeded = range(31, 31 + 1500)
+    document = {"exports": [{"dbId": n, "mySoftware": 918, "created": T0} for n in seeded]}
+    url = "/api/users/guest/mysoftware/918/exports"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        loading = pool.submit(seed, app, document)
+        created = []
+        while not loading.done() or len(created) < 5:
+            response = client.post(url, headers={**GUEST, "Accept": "application/json"})
+            assert response.status_code == 201, response.text
+            created.append(int(response.json()["softwareBundleExport"]["dbId"]))
+        report = loading.result()
+    assert len(set(created)) == len(created)
+    touched = report.created.get("exports", []) + report.updated.get("exports", [])
+    assert sorted(map(int, touched)) == list(seeded)
+    for ticket in created[-3:]:
+        status = client.get(f"{url}/{ticket}/status", headers=GUEST)
+        assert status.status_code == 200
