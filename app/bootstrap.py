@@ -11,7 +11,14 @@ from sqlmodel import Session
 from app import store
 from app.db import exclusive_preparation, migrate_to_head
 from app.runtime import Runtime
-from app.seed import SeedDefaults, SeedDocument, SeedLoader, SeedReport, read_seed_file
+from app.seed import (
+    SeedDefaults,
+    SeedDocument,
+    SeedLoader,
+    SeedReport,
+    hold_export_ids,
+    read_seed_file,
+)
 
 log = logging.getLogger("uforge_mock")
 
@@ -49,6 +56,9 @@ def reset_store(runtime: Runtime) -> SeedReport | None:
         Session(runtime.engine) as session,
         session.begin(),
     ):
+        # Before the wipe: a create in flight holds the table and would wait on the wiped
+        # rows, while the seed below waited on it.
+        hold_export_ids(session)
         store.wipe(session.connection())
         if configured is None:
             return None

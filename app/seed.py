@@ -287,7 +287,7 @@ class SeedLoader:
         """Load `document` inside the caller's transaction (which it does not commit)."""
         report = SeedReport()
         if document.exports:
-            _hold_export_ids(session)
+            hold_export_ids(session)
         problems = self._check_references(session, document)
         if problems:
             raise SeedError(source, problems)
@@ -501,7 +501,7 @@ def _record(report: SeedReport, section: str, key: object, *, created: bool, cha
     report._note(kind, section, key)
 
 
-def _hold_export_ids(session: Session) -> None:
+def hold_export_ids(session: Session) -> None:
     """Seeded tickets carry their own ids, which the PostgreSQL sequence does not know until
     `_advance_export_ids` moves it. Meanwhile a client's create would draw one of them and one
     of the two inserts would fail: so creates and deletes wait until the seed commits (SHARE ROW

@@ -82,7 +82,8 @@ def parse_id(text: str) -> int | None:
     return value if 1 <= value <= MAX_ID else None
 
 
-async def _my_software_of(runtime: Runtime, uid: str, msid: str) -> MySoftwareRecord:
+async def my_software_of(runtime: Runtime, uid: str, msid: str) -> MySoftwareRecord:
+    """The mySoftware `{msid}` owned by `{uid}`, or 404."""
     db_id = parse_id(msid)
     software = None
     if db_id is not None:
@@ -96,7 +97,7 @@ async def valid_my_software(request: Request, entitlement: str) -> MySoftwareRec
     """The mySoftware `{msid}` owned by `{uid}`, after the checks of `entitlement`."""
     await entitled_user(request, entitlement)
     params = request.path_params
-    return await _my_software_of(runtime_of(request), params["uid"], params["msid"])
+    return await my_software_of(runtime_of(request), params["uid"], params["msid"])
 
 
 async def valid_export(request: Request) -> ExportRecord:
@@ -114,5 +115,5 @@ async def valid_export(request: Request) -> ExportRecord:
         if export and export.my_software_id == software_id and export.owner_login == uid:
             return export
     # Say which of the two ids is wrong.
-    await _my_software_of(runtime, uid, msid)
+    await my_software_of(runtime, uid, msid)
     raise ExportNotFound.for_id(eid, msid)

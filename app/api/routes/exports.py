@@ -1,10 +1,17 @@
 """The software-bundle export family of a mySoftware: create, poll, download, delete."""
 
 from fastapi import APIRouter, Request
+from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
 from app import store
-from app.api.deps import SOFTWARE_UPLOAD, runtime_of, valid_export, valid_my_software
+from app.api.deps import (
+    SOFTWARE_UPLOAD,
+    my_software_of,
+    runtime_of,
+    valid_export,
+    valid_my_software,
+)
 from app.api.docs import document_responses, error_responses, get_and_head
 from app.archive import BundleFacts, archive_filename, bundle_archive
 from app.errors import BadRequest, ExportNotComplete, ExportNotFound
@@ -60,19 +67,26 @@ async def my_software_export(request: Request) -> Response:
         )
     settings = runtime.settings
     now = await runtime.now()
-    export = await runtime.database.write(
-        store.create_export,
-        my_software_id=software.db_id,
-        output_format=chosen,
-        created=now,
-        duration_seconds=(
-            software.export_duration_seconds
-            if software.export_duration_seconds is not None
-            else settings.export_duration_seconds
-        ),
-        outcome=software.export_outcome or settings.export_outcome,
-        percentage=settings.export_stop_percentage,
-    )
+    try:
+        export = await runtime.database.write(
+            store.create_export,
+            my_software_id=software.db_id,
+            output_format=chosen,
+            created=now,
+            duration_seconds=(
+                software.export_duration_seconds
+                if software.export_duration_seconds is not None
+                else settings.export_duration_seconds
+            ),
+            outcome=software.export_outcome or settings.export_outcome,
+            percentage=settings.export_stop_percentage,
+        )
+    except IntegrityError:
+        # The mySoftware went (a reset, a seed) between the checks and the insert: a 404,
+        # as if the request had come a moment later. Anything else is a bug: a 500.
+        params = request.path_params
+        await my_software_of(runtime, params["uid"], params["msid"])
+        raise
     state = export_state(export.facts, now)
     prefix = request.url.path.split("/users/", 1)[0]
     location = str(request.url.replace(path=f"{prefix}/{export_uri(export)}", query=""))
