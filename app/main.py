@@ -1,7 +1,6 @@
 """`create_app(settings)`: one uforge-mock server, with its own engine, clock and caches."""
 
 import gc
-import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,7 +23,6 @@ from app.control.middleware import ControlPlaneMiddleware
 from app.db import Database, create_store_engine
 from app.errors import (
     BadRequest,
-    InternalError,
     MethodNotAllowed,
     NotFound,
     UForgeException,
@@ -33,8 +31,6 @@ from app.responses import version_header
 from app.runtime import Runtime
 from app.security import CredentialVerifier, PasswordHasher
 from app.settings import UFORGE_PREFIXES, Settings
-
-log = logging.getLogger("uforge_mock")
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -199,8 +195,7 @@ class PlatformMiddleware:
         try:
             await self.app(scope, receive, send_with_version)
         except Exception:
-            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
-                raise
-            response = await self.runtime.failure(Request(scope), InternalError())
+                raise  # half an answer is out: uvicorn logs it and closes the connection
+            response = await self.runtime.internal_error(Request(scope))
             await response(scope, receive, send_with_version)

@@ -1,5 +1,6 @@
 """The per-app resources a running server shares between requests (`app.state.mock`)."""
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,10 +13,12 @@ from app.clock import Clock
 from app.control.faults import FaultTable
 from app.control.journal import Journal
 from app.db import Database
-from app.errors import UForgeException
+from app.errors import InternalError, UForgeException
 from app.responses import RenderedBodies, error_response
 from app.security import CredentialVerifier, PasswordHasher
 from app.settings import Settings
+
+log = logging.getLogger("uforge_mock")
 
 
 @dataclass
@@ -45,6 +48,12 @@ class Runtime:
     async def failure(self, request: Request, error: UForgeException) -> Response:
         """The `uforgeError` answering a request that failed with `error`."""
         return error_response(request, error, now=await self.error_time())
+
+    async def internal_error(self, request: Request) -> Response:
+        """The answer to a bug (call it while handling the exception): logged here with its
+        traceback, a 500 `uforgeError` to the client, never the trace."""
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return await self.failure(request, InternalError())
 
     def now_sync(self) -> datetime:
         """`now()` for code outside the event loop (start-up, the CLI)."""

@@ -36,7 +36,7 @@ class SQLiteReader:
         if version != self._version:
             self._results.clear()
             self._version = version
-        key = (query, *params.values())
+        key = (query, *params.items())
         rows = self._results.get(key)
         if rows is None:
             rows = query.run(connection, self.dialect, params)

@@ -29,6 +29,20 @@ def server_environment(data_dir: Path, **settings: str) -> dict[str, str]:
     return env
 
 
+def uforge_mock(
+    tmp_path: Path, *arguments: str, database_url: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m app ARGUMENTS` on the store in `tmp_path/data`, as users run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "app", *arguments],
+        cwd=ROOT,
+        env=server_environment(tmp_path / "data", database_url=database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 @contextmanager
 def server_process(
     data_dir: Path, *arguments: str, startup_timeout: float = 60, **settings: str

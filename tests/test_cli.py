@@ -2,7 +2,6 @@
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,21 +11,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 from app.db import create_store_engine
-from tests.conftest import ROOT
-from tests.servers import server_environment, server_process
-
-
-def uforge_mock(
-    tmp_path: Path, *arguments: str, database_url: str = ""
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", *arguments],
-        cwd=ROOT,
-        env=server_environment(tmp_path / "data", database_url=database_url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.servers import server_process, uforge_mock
 
 
 @pytest.fixture

@@ -15,10 +15,8 @@ from sqlalchemy import event
 from app.db import create_store_engine, migrate_to_head
 from app.sqlite_reads import MEMORY_SIZE, SQLiteReader
 from app.store import EXPORT_BY_ID, USER_BY_LOGIN, user_from_rows
-from tests.conftest import BASE_SEED, ROOT, basic
-from tests.servers import server_environment, server_process
-
-STATUS_17 = "/api/users/guest/mysoftware/918/exports/17/status"
+from tests.conftest import BASE_SEED, STATUS_17, basic
+from tests.servers import server_process, uforge_mock
 
 
 @pytest.fixture
@@ -26,18 +24,8 @@ def store_file(tmp_path: Path) -> Path:
     """A migrated, seeded SQLite store (the CLI's own `seed`)."""
     seed_file = tmp_path / "seed.yml"
     seed_file.write_text(yaml.safe_dump(BASE_SEED))
-    run_cli(tmp_path, "seed", str(seed_file))
-    return tmp_path / "uforge-mock.db"
-
-
-def run_cli(data_dir: Path, *arguments: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "app", *arguments],
-        cwd=ROOT,
-        env=server_environment(data_dir),
-        check=True,
-        capture_output=True,
-    )
+    assert uforge_mock(tmp_path, "seed", str(seed_file)).returncode == 0
+    return tmp_path / "data" / "uforge-mock.db"
 
 
 def commit_in_another_process(database: Path, sql: str, *parameters: object) -> None:
@@ -113,12 +101,15 @@ def test_a_served_store_changed_by_another_process_answers_from_the_change_at_on
     tmp_path: Path, store_file: Path
 ) -> None:
     guest = basic("guest", "guest-pw")
-    with server_process(tmp_path, "--no-demo") as base, httpx.Client(base_url=base) as client:
+    with (
+        server_process(tmp_path / "data", "--no-demo") as base,
+        httpx.Client(base_url=base) as client,
+    ):
         assert client.get(STATUS_17, headers=guest).status_code == 200
         seed_file = tmp_path / "new-password.yml"
         users = [{"login": "guest", "password": "new-pw", "entitlements": ["software_upload"]}]
         seed_file.write_text(yaml.safe_dump({"users": users}))
-        run_cli(tmp_path, "seed", str(seed_file))
+        assert uforge_mock(tmp_path, "seed", str(seed_file)).returncode == 0
         assert client.get(STATUS_17, headers=guest).status_code == 401
         renewed = basic("guest", "new-pw")
         assert client.get(STATUS_17, headers=renewed).status_code == 200

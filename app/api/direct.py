@@ -11,7 +11,6 @@ the control plane, /docs).
 """
 
 import inspect
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from re import Pattern
 
@@ -22,12 +21,10 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import InternalError, UForgeException
+from app.errors import UForgeException
 from app.responses import version_header
 from app.runtime import Runtime
 from app.settings import UFORGE_PREFIXES
-
-log = logging.getLogger("uforge_mock")
 
 
 class DirectRoutes:
@@ -76,8 +73,7 @@ class DirectRoutes:
         except UForgeException as error:
             response = await self.runtime.failure(request, error)
         except Exception:
-            log.exception("unhandled error on %s %s", request.method, request.url.path)
-            response = await self.runtime.failure(request, InternalError())
+            response = await self.runtime.internal_error(request)
         response.raw_headers.append(self.version_header)
         await response(request.scope, request.receive, send)
 
