@@ -1,5 +1,5 @@
-"""`python -m app` is the same as the `uforge-mock` command."""
+"""`python -m uforge_mock` is the same as the `uforge-mock` command."""
 
-from app.cli import main
+from uforge_mock.cli.main import main
 
 raise SystemExit(main())

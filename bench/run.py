@@ -365,7 +365,7 @@ def find_uforge_mock() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("uforge-mock")
-    return [found] if found else [sys.executable, "-m", "app"]
+    return [found] if found else [sys.executable, "-m", "uforge_mock"]
 
 
 def check_tools() -> None:
@@ -374,7 +374,7 @@ def check_tools() -> None:
             raise SystemExit(
                 f"{tool} is missing: apt-get install -y wrk util-linux (Debian), then run again"
             )
-    for module in ("fastapi", "uvicorn", "httptools", "uvloop", "app"):
+    for module in ("fastapi", "uvicorn", "httptools", "uvloop", "uforge_mock"):
         try:
             __import__(module)
         except ImportError:

@@ -16,13 +16,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-
-from app.bootstrap import seed_loader
-from app.clock import FrozenClock
-from app.db import create_store_engine, migrate_to_head
-from app.main import create_app
-from app.seed import SeedReport, validate_seed_data
-from app.settings import Settings
+from uforge_mock.factory import create_app
+from uforge_mock.jobs.clock import FrozenClock
+from uforge_mock.settings import Settings
+from uforge_mock.store.engine import create_store_engine, migrate_to_head
+from uforge_mock.store.seed import SeedReport, validate_seed_data
 
 if TYPE_CHECKING:
     from tests.postgres import PostgresServer
@@ -95,7 +93,7 @@ GUEST = basic("guest", "guest-pw")
 def seed(app: FastAPI, data: dict[str, Any], *, source: str = "test") -> SeedReport:
     runtime = app.state.mock
     document = validate_seed_data(data, source=source)
-    return seed_loader(runtime).load(document, source=source, now=runtime.clock.now())
+    return runtime.seed_loader().load(document, source=source, now=runtime.clock.now())
 
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]

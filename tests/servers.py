@@ -34,7 +34,7 @@ def uforge_mock(
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m app ARGUMENTS` on the store in `tmp_path/data`, as users run it."""
     return subprocess.run(
-        [sys.executable, "-m", "app", *arguments],
+        [sys.executable, "-m", "uforge_mock", *arguments],
         cwd=ROOT,
         env=server_environment(tmp_path / "data", database_url=database_url),
         capture_output=True,
@@ -68,7 +68,7 @@ def server_processes(
             log = data_dir / f"serve-{index}.log"
             with log.open("wb") as output:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "app", "serve", "--port", str(port), *arguments],
+                    [sys.executable, "-m", "uforge_mock", "serve", "--port", str(port), *arguments],
                     cwd=ROOT,
                     env=server_environment(data_dir, **settings),
                     stdout=output,

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
+from uforge_mock.store.engine import create_store_engine
 
-from app.db import create_store_engine
 from tests.servers import server_process, uforge_mock
 
 

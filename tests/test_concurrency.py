@@ -7,7 +7,6 @@ import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.bootstrap import reset_store
 from tests.conftest import BASE_SEED, GUEST, T0, seed
 from tests.servers import server_process
 
@@ -79,7 +78,7 @@ def test_a_reset_while_clients_create_exports_completes_and_every_answer_is_clea
     answers = []
     for _ in range(15):  # the windows are narrow: give them many chances
         with ThreadPoolExecutor(max_workers=1) as pool:
-            resetting = pool.submit(reset_store, runtime)
+            resetting = pool.submit(runtime.reset)
             while not resetting.done():
                 answers.append(client.post(url, headers=GUEST).status_code)
             resetting.result()

@@ -10,11 +10,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from uforge_mock.factory import create_app
+from uforge_mock.jobs.clock import FrozenClock
+from uforge_mock.platform.edge import DropConnection
+from uforge_mock.settings import Settings
 
-from app.clock import FrozenClock
-from app.control.middleware import ConnectionDropped
-from app.main import create_app
-from app.settings import Settings
 from tests.conftest import FAST_HASHING, GUEST, STATUS_17, T0, basic
 
 TOKEN = "s3cret-token"
@@ -344,7 +344,7 @@ def test_probability_one_always_applies_until_removed(control: TestClient) -> No
 
 def test_drop_fault_without_a_server_connection_raises(control: TestClient) -> None:
     control.post("/_mock/faults", headers=CONTROL, json={"drop": True, "times": 1})
-    with pytest.raises(ConnectionDropped):
+    with pytest.raises(DropConnection):
         control.get("/api/status")
 
 

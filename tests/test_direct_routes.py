@@ -1,4 +1,4 @@
-"""The UForge routes are served in front of FastAPI (`app.api.direct`); what FastAPI answers
+"""The UForge routes are served in front of FastAPI (`uforge_mock.api.direct`); what FastAPI answers
 (unknown paths, wrong methods, the docs) must look the same to a client."""
 
 import pytest
@@ -7,9 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
+from uforge_mock.api.direct import DirectRoutes
 
-from app.api.direct import DirectRoutes
-from app.runtime import Runtime
 from tests.conftest import GUEST, STATUS_17, basic
 from tests.xmlcheck import assert_valid_uforge_xml
 
@@ -65,13 +64,11 @@ async def _takes_the_request(request: Request) -> Response:
 
 
 def test_a_handler_wanting_more_than_the_request_is_refused_at_start(app: FastAPI) -> None:
-    runtime: Runtime = app.state.mock
     with pytest.raises(TypeError, match="takes only the Request"):
-        DirectRoutes(app, routers=[_router_with(_wants_an_id)], runtime=runtime)
+        DirectRoutes(app, routers=[_router_with(_wants_an_id)])
 
 
 def test_a_typed_path_parameter_is_refused_at_start(app: FastAPI) -> None:
-    runtime: Runtime = app.state.mock
     router = _router_with(_takes_the_request, "/users/{uid:int}")
     with pytest.raises(TypeError, match="plain strings"):
-        DirectRoutes(app, routers=[router], runtime=runtime)
+        DirectRoutes(app, routers=[router])

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from uforge_mock.jobs.clock import FrozenClock
 
-from app.clock import FrozenClock
 from tests.conftest import GUEST, SAMPLES, basic, seed
 from tests.test_wire_format import shape
 from tests.xmlcheck import assert_valid_uforge_xml, child_names

@@ -6,8 +6,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
-
-from app.db import alembic_config, create_store_engine, migrate_to_head
+from uforge_mock.store.engine import alembic_config, create_store_engine, migrate_to_head
 
 
 def test_migrations_upgrade_an_empty_database_to_head(empty_database_url: str) -> None:

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from uforge_mock.wire.render import clean_text, field_names, format_datetime
+from uforge_mock.wire.render.xml import DECLARATION, NAMESPACE, render_xml
+from uforge_mock.wire.schemas import LocalizedMessage, OpStatus, Parameters, UForgeError, WireObject
 
-from app.render import clean_text, field_names, format_datetime
-from app.render.xml import DECLARATION, NAMESPACE, render_xml
-from app.schemas import LocalizedMessage, OpStatus, Parameters, UForgeError, WireObject
 from tests.xmlcheck import assert_valid_uforge_xml
 
 

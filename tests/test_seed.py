@@ -7,9 +7,8 @@ import pytest
 import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from uforge_mock.store.seed import SeedError, parse_seed_text
 
-from app.bootstrap import load_seed_file
-from app.seed import SeedError, parse_seed_text
 from tests.conftest import BASE_SEED, GUEST, seed
 
 SEED_MD_EXAMPLE = """
@@ -55,14 +54,14 @@ def write(tmp_path: Path, name: str, content: str) -> Path:
 
 
 def test_the_seed_md_example_loads(empty: FastAPI, tmp_path: Path) -> None:
-    report = load_seed_file(empty.state.mock, write(tmp_path, "example.yml", SEED_MD_EXAMPLE))
+    report = empty.state.mock.load_seed_file(write(tmp_path, "example.yml", SEED_MD_EXAMPLE))
     assert report.created == {"users": ["guest"], "mySoftware": ["918"], "exports": ["17"]}
 
 
 def test_loading_the_same_file_twice_changes_nothing(empty: FastAPI, tmp_path: Path) -> None:
     path = write(tmp_path, "example.yml", SEED_MD_EXAMPLE)
-    load_seed_file(empty.state.mock, path)
-    again = load_seed_file(empty.state.mock, path)
+    empty.state.mock.load_seed_file(path)
+    again = empty.state.mock.load_seed_file(path)
     assert again.created == {} and again.updated == {}
     assert again.unchanged == {"users": ["guest"], "mySoftware": ["918"], "exports": ["17"]}
 
@@ -71,7 +70,7 @@ def test_json_files_load_too(empty: FastAPI, tmp_path: Path) -> None:
     data = yaml.safe_load(SEED_MD_EXAMPLE)
     data["exports"][0]["created"] = "2019-06-05T21:40:12Z"
     path = write(tmp_path, "example.json", json.dumps(data))
-    assert load_seed_file(empty.state.mock, path).created["exports"] == ["17"]
+    assert empty.state.mock.load_seed_file(path).created["exports"] == ["17"]
 
 
 def test_entries_are_updated_in_place(client: TestClient, app: FastAPI) -> None:
@@ -136,7 +135,7 @@ def test_errors_name_file_entry_and_field(
 ) -> None:
     path = write(tmp_path, "bad.yml", content)
     with pytest.raises(SeedError) as raised:
-        load_seed_file(empty.state.mock, path)
+        empty.state.mock.load_seed_file(path)
     assert str(path) in str(raised.value)
     assert expected in str(raised.value)
 
@@ -154,7 +153,7 @@ def test_a_bad_file_changes_nothing(client: TestClient, app: FastAPI, tmp_path: 
         "exports": [{"dbId": 17, "mySoftware": 9999}],
     }
     with pytest.raises(SeedError):
-        load_seed_file(app.state.mock, write(tmp_path, "bad.json", json.dumps(bad)))
+        app.state.mock.load_seed_file(write(tmp_path, "bad.json", json.dumps(bad)))
     after = client.get("/api/users/guest/mysoftware/918/exports/17/status", headers=GUEST)
     assert after.status_code == 200 and after.content == before
 
@@ -167,8 +166,8 @@ def test_base_seed_is_idempotent(client: TestClient, app: FastAPI) -> None:
 def test_demo_dataset_is_valid_and_loads(empty: FastAPI) -> None:
     from importlib import resources
 
-    path = resources.files("app.demo") / "demo-seed.yml"
-    report = load_seed_file(empty.state.mock, Path(str(path)))
+    path = resources.files("uforge_mock.store") / "demo-seed.yml"
+    report = empty.state.mock.load_seed_file(Path(str(path)))
     assert "guest" in report.created["users"]
 
 

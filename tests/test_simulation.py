@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from uforge_mock.jobs.simulation import TicketFacts, export_state
 
-from app.simulation import TicketFacts, export_state
 from tests.conftest import T0
 
 

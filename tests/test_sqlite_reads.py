@@ -11,10 +11,10 @@ import httpx
 import pytest
 import yaml
 from sqlalchemy import event
+from uforge_mock.store.engine import create_store_engine, migrate_to_head
+from uforge_mock.store.queries import EXPORT_BY_ID, USER_BY_LOGIN, user_from_rows
+from uforge_mock.store.sqlite_reads import MEMORY_SIZE, SQLiteReader
 
-from app.db import create_store_engine, migrate_to_head
-from app.sqlite_reads import MEMORY_SIZE, SQLiteReader
-from app.store import EXPORT_BY_ID, USER_BY_LOGIN, user_from_rows
 from tests.conftest import BASE_SEED, STATUS_17, basic
 from tests.servers import server_process, uforge_mock
 

@@ -1,13 +1,11 @@
-"""The pytest fixture `app.testing`, used the way users use it: from a test file of their own,
-in a pytest run of its own (pytester, in a subprocess)."""
+"""The pytest fixtures of `uforge_mock.testing`, used the way users use them: from a test file of
+their own, in a pytest run of its own (pytester, in a subprocess)."""
 
 import pytest
 
 pytest_plugins = ["pytester"]
 
-CONFTEST = """
-pytest_plugins = ["app.testing"]
-"""
+CONFTEST = ""
 
 USER_TESTS = """
 import threading

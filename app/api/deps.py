@@ -1,6 +1,6 @@
 """The checks of the UForge routes, in the contract's order: authenticate (401), the caller may
 act on `{uid}` (403) with the route's entitlement (403), the ids name rows that belong together
-(404). Negotiation (406) and preconditions (304) follow in `app.responses`.
+(404). Negotiation (406) and preconditions (304) follow in `uforge_mock.wire.responses`.
 
 These are plain async functions of the request, which handlers call first thing: FastAPI's
 dependency injection re-inspects every dependency on every request, and on this hot path
@@ -11,14 +11,18 @@ routes, which are not hot, use `RuntimeDep`.
 from typing import Annotated
 
 from fastapi import Depends, Request
-
-from app import store
-from app.errors import ExportNotFound, MySoftwareNotFound
-from app.runtime import Runtime
-from app.security import authenticate_api_key, authenticate_basic, authorize, signed_request
-from app.seed import MAX_ID
-from app.settings import UFORGE_PREFIXES
-from app.store import ExportRecord, MySoftwareRecord, UserRecord
+from uforge_mock.platform.runtime import Runtime
+from uforge_mock.platform.security import (
+    authenticate_api_key,
+    authenticate_basic,
+    authorize,
+    signed_request,
+)
+from uforge_mock.settings import UFORGE_PREFIXES
+from uforge_mock.store import queries as store
+from uforge_mock.store.queries import ExportRecord, MySoftwareRecord, UserRecord
+from uforge_mock.store.seed import MAX_ID
+from uforge_mock.wire.errors import ExportNotFound, MySoftwareNotFound
 
 SOFTWARE_UPLOAD = "software_upload"
 APPLIANCE_CREATE = "appliance_create"

@@ -1,6 +1,6 @@
 """OpenAPI documentation of the UForge routes, derived from the wire schemas: one JSON Schema
-per wire object (from `app.schemas`), both media types with rendered examples, the 304 and
-every error code a route can answer."""
+per wire object (from `uforge_mock.wire.schemas`), both media types with rendered examples, the
+304 and every error code a route can answer."""
 
 import types
 from collections.abc import Callable, Iterable
@@ -8,12 +8,11 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from fastapi import APIRouter
-
-from app.negotiation import JSON, XML
-from app.render import field_names
-from app.render.json import to_plain
-from app.render.xml import render_xml
-from app.schemas import (
+from uforge_mock.wire.negotiation import JSON, XML
+from uforge_mock.wire.render import field_names
+from uforge_mock.wire.render.json import to_plain
+from uforge_mock.wire.render.xml import render_xml
+from uforge_mock.wire.schemas import (
     LocalizedMessage,
     MySoftware,
     OpStatus,

@@ -41,7 +41,6 @@ def test_sdk_sees_an_injected_failure(uforge_mock):
 
 def test_sdk_runs_against_the_fixture(pytester: pytest.Pytester, py27_bin: Path) -> None:
     pytester.makeconftest(
-        'pytest_plugins = ["app.testing"]\n'
         "import pytest\n"
         "@pytest.fixture(scope='session')\n"
         "def uforge_mock_settings():\n"

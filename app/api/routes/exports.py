@@ -3,22 +3,22 @@
 from fastapi import APIRouter, Request
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
-
-from app import store
-from app.api.deps import (
+from uforge_mock.api.deps import (
     SOFTWARE_UPLOAD,
     my_software_of,
     runtime_of,
     valid_export,
     valid_my_software,
 )
-from app.api.docs import document_responses, error_responses, get_and_head
-from app.archive import BundleFacts, archive_filename, bundle_archive
-from app.errors import BadRequest, ExportNotComplete, ExportNotFound
-from app.responses import archive_response, document_response, no_content_response
-from app.schemas import OpStatus, SoftwareBundleExport
-from app.simulation import content_digest, export_state
-from app.views import export_status, export_uri, software_bundle_export, status_digest
+from uforge_mock.api.docs import document_responses, error_responses, get_and_head
+from uforge_mock.api.views import export_status, export_uri, software_bundle_export, status_digest
+from uforge_mock.jobs.archive import BundleFacts, archive_filename, bundle_archive
+from uforge_mock.jobs.simulation import export_state
+from uforge_mock.store import queries as store
+from uforge_mock.wire.digest import content_digest
+from uforge_mock.wire.errors import BadRequest, ExportNotComplete, ExportNotFound
+from uforge_mock.wire.responses import archive_response, document_response, no_content_response
+from uforge_mock.wire.schemas import OpStatus, SoftwareBundleExport
 
 router = APIRouter(tags=["mySoftware exports"])
 
@@ -119,6 +119,7 @@ async def my_software_export_status_get(request: Request) -> Response:
         lambda: export_status(export, state),
         digest=status_digest(export, state),
         last_modified=state.last_modified,
+        bodies=runtime.bodies,
     )
 
 

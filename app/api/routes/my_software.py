@@ -2,12 +2,11 @@
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
-
-from app.api.deps import APPLIANCE_CREATE, valid_my_software
-from app.api.docs import document_responses, get_and_head
-from app.responses import document_response
-from app.schemas import MySoftware
-from app.views import my_software, my_software_digest
+from uforge_mock.api.deps import APPLIANCE_CREATE, runtime_of, valid_my_software
+from uforge_mock.api.docs import document_responses, get_and_head
+from uforge_mock.api.views import my_software, my_software_digest
+from uforge_mock.wire.responses import document_response
+from uforge_mock.wire.schemas import MySoftware
 
 router = APIRouter(tags=["mySoftware"])
 
@@ -28,4 +27,5 @@ async def my_software_get(request: Request) -> Response:
         lambda: my_software(software),
         digest=my_software_digest(software),
         last_modified=software.last_modified,
+        bodies=runtime_of(request).bodies,
     )

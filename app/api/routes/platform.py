@@ -2,12 +2,11 @@
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
-
-from app.api.deps import runtime_of
-from app.api.docs import document_responses, get_and_head
-from app.responses import document_response
-from app.schemas import ServiceStatus
-from app.views import service_status
+from uforge_mock.api.deps import runtime_of
+from uforge_mock.api.docs import document_responses, get_and_head
+from uforge_mock.api.views import service_status
+from uforge_mock.wire.responses import document_response
+from uforge_mock.wire.schemas import ServiceStatus
 
 router = APIRouter(tags=["platform"])
 

@@ -1,0 +1,296 @@
+"""The control API of tests and demos, under `/_mock` (JSON in and out, bearer token).
+
+POST   /_mock/reset            back to the state after start-up, in one transaction
+POST   /_mock/seed             load a seed document (JSON or YAML body), all or nothing
+GET    /_mock/clock            the mock's time
+PUT    /_mock/clock            freeze, advance, set, run again, or back to real time
+PATCH  /_mock/exports/{eid}    change a ticket's outcome, duration, messages, percentage
+GET    /_mock/requests         the journal of UForge requests (filter: method, path glob)
+DELETE /_mock/requests         empty the journal
+GET    /_mock/faults           the injected faults
+POST   /_mock/faults           inject one
+DELETE /_mock/faults[/{id}]    remove them all, or one
+"""
+
+import hmac
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import JSONResponse, Response
+from uforge_mock.api.deps import RuntimeDep, parse_id
+from uforge_mock.api.export_engine import ticket_json
+from uforge_mock.control.faults import FaultSpec
+from uforge_mock.control.openapi import control_openapi_document
+from uforge_mock.control.plane import ControlPlane
+from uforge_mock.jobs.clock import REAL_TIME, ClockState
+from uforge_mock.store import queries as store
+from uforge_mock.store.seed import SeedError, parse_seed_text
+from uforge_mock.wire.errors import BadRequest, ControlUnauthorized, NotFound
+from uforge_mock.wire.render import format_datetime
+
+CONTROL_TAG = "mock control"
+
+
+async def control_access(request: Request, runtime: RuntimeDep) -> None:
+    """Only the control token opens the control API (never the UForge credentials)."""
+    settings = runtime.settings
+    if settings.control_open and not settings.control_token:
+        return
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    expected = settings.control_token.encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        raise ControlUnauthorized()
+
+
+async def get_plane(request: Request) -> ControlPlane:
+    plane: ControlPlane = request.app.state.control
+    return plane
+
+
+PlaneDep = Annotated[ControlPlane, Depends(get_plane)]
+
+
+router = APIRouter(prefix="/_mock", tags=[CONTROL_TAG], dependencies=[Depends(control_access)])
+
+
+def json_response(content: Any, status_code: int = 200) -> Response:
+    return JSONResponse(content, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+# ---------------------------------------------------------------- state
+
+
+@router.post(
+    "/reset",
+    summary="Back to the state after start-up: the configured seed, real time, no faults, "
+    "an empty journal",
+)
+async def reset(runtime: RuntimeDep, plane: PlaneDep) -> Response:
+    report = await runtime.database.run_sync(runtime.reset)
+    plane.clear()
+    return json_response({"reset": True, "seed": report.as_json() if report else None})
+
+
+SEED_EXAMPLE = {
+    "users": [{"login": "alice", "password": "pw", "entitlements": ["software_upload"]}]
+}
+
+
+@router.post(
+    "/seed",
+    summary="Load a seed document (SEED.md format); all or nothing",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "object"}, "example": SEED_EXAMPLE},
+                "application/yaml": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def seed(request: Request, runtime: RuntimeDep) -> Response:
+    body = await request.body()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The seed document is not UTF-8 text") from None
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    kind = "json" if content_type.endswith("json") else "yaml" if "yaml" in content_type else None
+    now = await runtime.now()
+
+    def load() -> dict[str, Any]:
+        document = parse_seed_text(text, source="request body", kind=kind)
+        return runtime.seed_loader().load(document, source="request body", now=now).as_json()
+
+    try:
+        report = await runtime.database.run_sync(load)
+    except SeedError as error:
+        raise SeedRejected(error) from None
+    return json_response(report)
+
+
+class SeedRejected(BadRequest):
+    message_id = "mock.error.control.seed_rejected"
+
+    def __init__(self, error: SeedError) -> None:
+        super().__init__("The seed was not loaded: " + "; ".join(error.problems), *error.problems)
+
+
+# ---------------------------------------------------------------- clock
+
+
+class ClockChange(BaseModel):
+    """`freeze` (at `at`, default now), `advance` (`by`), `set` (to `at`, running), `run`
+    (running again from the current mock time), `real` (back to the system's time)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["freeze", "advance", "set", "run", "real"]
+    at: datetime | None = None
+    by: str | float | None = Field(default=None, description="seconds, or '30s', '5m', '1h30m'")
+
+
+_DURATION = re.compile(
+    r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*$"
+)
+
+
+def parse_duration(value: str | float) -> float:
+    """Seconds from a number or a text like `90`, `30s`, `5m`, `1h30m` (may be negative)."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = value.strip()
+    sign = -1.0 if text.startswith("-") else 1.0
+    match = _DURATION.match(text.lstrip("+-"))
+    if not text.lstrip("+-") or match is None or not any(match.groups()):
+        raise BadRequest(f"Not a duration: {value!r} (try 30, 30s, 5m or 1h30m)")
+    hours, minutes, seconds = (float(part) if part else 0.0 for part in match.groups())
+    return sign * (hours * 3600 + minutes * 60 + seconds)
+
+
+def clock_json(state: ClockState, base: datetime) -> dict[str, Any]:
+    return {
+        "now": format_datetime(state.now(base)),
+        "frozen": state.frozen_at is not None,
+        "offsetSeconds": state.offset_seconds,
+        "systemNow": format_datetime(base),
+    }
+
+
+@router.get("/clock", summary="The mock's time")
+async def clock_get(runtime: RuntimeDep) -> Response:
+    state = await runtime.database.read(store.clock_state)
+    return json_response(clock_json(state, runtime.clock.now()))
+
+
+@router.put("/clock", summary="Freeze, advance, set or release the mock's time")
+async def clock_put(change: ClockChange, runtime: RuntimeDep) -> Response:
+    base = runtime.clock.now()
+    state = await runtime.database.read(store.clock_state)
+    at = _utc(change.at) if change.at else None
+    if change.action == "freeze":
+        state = state.frozen(at or state.now(base))
+    elif change.action == "advance":
+        if change.by is None:
+            raise BadRequest("advance needs `by`")
+        state = state.advanced(parse_duration(change.by), base)
+    elif change.action == "set":
+        if at is None:
+            raise BadRequest("set needs `at`")
+        state = state.running_from(at, base)
+    elif change.action == "run":
+        state = state.running_from(state.now(base), base)
+    else:
+        state = REAL_TIME
+    await runtime.database.write(store.save_clock_state, state=state)
+    return json_response(clock_json(state, base))
+
+
+def _utc(instant: datetime) -> datetime:
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+# ---------------------------------------------------------------- export tickets
+
+
+class ExportPatch(BaseModel):
+    """The ticket facts to change; fields left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["complete", "error", "cancelled", "running"] | None = None
+    duration: float | None = Field(default=None, ge=0, le=10**9)
+    percentage: int | None = Field(default=None, ge=0, le=100)
+    message: str | None = None
+    errorMessage: str | None = None
+    detailedErrorMsg: str | None = None
+    restart: bool = Field(default=False, description="start the export again from now")
+
+
+@router.patch("/exports/{eid}", summary="Change an export ticket (e.g. make it fail now)")
+async def export_patch(
+    eid: str, patch: Annotated[ExportPatch, Body()], runtime: RuntimeDep
+) -> Response:
+    db_id = parse_id(eid)
+    fields = patch.model_dump(exclude_unset=True, exclude={"restart"})
+    columns = {
+        "outcome": "outcome",
+        "duration": "duration_seconds",
+        "percentage": "percentage",
+        "message": "message",
+        "errorMessage": "error_message",
+        "detailedErrorMsg": "detailed_error_msg",
+    }
+    values: dict[str, object] = {columns[name]: value for name, value in fields.items()}
+    now = await runtime.now()
+    if patch.restart:
+        values["created"] = now
+    export = None
+    if db_id is not None:
+        export = await runtime.database.write(
+            store.update_export, db_id=db_id, values=values, now=now
+        )
+    if export is None:
+        raise NotFound(f"Export {eid} not found", eid)
+    return json_response(ticket_json(export, now))
+
+
+@router.get("/exports", summary="Every export ticket with its current status")
+async def exports_list(runtime: RuntimeDep) -> Response:
+    now = await runtime.now()
+    exports = await runtime.database.read(store.all_exports)
+    return json_response({"exports": [ticket_json(export, now) for export in exports]})
+
+
+# ---------------------------------------------------------------- journal
+
+
+@router.get("/requests", summary="The journal of requests to the UForge routes, newest last")
+async def requests_list(
+    plane: PlaneDep,
+    method: Annotated[str | None, Query(description="only this method")] = None,
+    path: Annotated[str | None, Query(description="only paths matching this glob")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=1_000_000, description="the newest N")] = None,
+) -> Response:
+    entries = plane.journal.entries(method=method, path=path, limit=limit)
+    return json_response({"requests": [entry.as_json() for entry in entries]})
+
+
+@router.delete("/requests", summary="Empty the journal")
+async def requests_clear(plane: PlaneDep) -> Response:
+    return json_response({"cleared": plane.journal.clear()})
+
+
+# ---------------------------------------------------------------- faults
+
+
+@router.get("/faults", summary="The injected faults, first applied first")
+async def faults_list(plane: PlaneDep) -> Response:
+    return json_response({"faults": [fault.as_json() for fault in plane.faults.faults]})
+
+
+@router.post("/faults", status_code=201, summary="Inject a fault into the UForge routes")
+async def faults_add(spec: FaultSpec, plane: PlaneDep) -> Response:
+    return json_response(plane.faults.add(spec).as_json(), status_code=201)
+
+
+@router.delete("/faults", summary="Remove every fault")
+async def faults_clear(plane: PlaneDep) -> Response:
+    return json_response({"cleared": plane.faults.clear()})
+
+
+@router.delete("/faults/{fault_id}", status_code=204, summary="Remove one fault")
+async def faults_remove(fault_id: str, plane: PlaneDep) -> Response:
+    number = parse_id(fault_id)
+    if number is None or not plane.faults.remove(number):
+        raise NotFound(f"Fault {fault_id} not found", fault_id)
+    return Response(status_code=204)
+
+
+@router.get("/openapi.json", include_in_schema=False)
+async def control_openapi(request: Request) -> Response:
+    return json_response(control_openapi_document(request.app.version, router.routes))

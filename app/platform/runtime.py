@@ -1,0 +1,116 @@
+"""The resources one uforge-mock server shares between requests, built without any web
+framework: the app factory, the command line and the pytest fixture all start here."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+from starlette.requests import Request
+from starlette.responses import Response
+from uforge_mock.jobs.clock import Clock, SystemClock
+from uforge_mock.platform.security import CredentialVerifier
+from uforge_mock.settings import Settings
+from uforge_mock.store import bootstrap, queries
+from uforge_mock.store.database import Database
+from uforge_mock.store.engine import create_store_engine
+from uforge_mock.store.passwords import PasswordHasher
+from uforge_mock.store.seed import SeedLoader, SeedReport
+from uforge_mock.wire.errors import InternalError, UForgeException
+from uforge_mock.wire.responses import RenderedBodies, error_response
+
+log = logging.getLogger("uforge_mock")
+
+
+@dataclass
+class Runtime:
+    """Settings, store, clock, credential memory and rendered bodies of one server."""
+
+    settings: Settings
+    engine: Engine
+    database: Database
+    clock: Clock
+    hasher: PasswordHasher
+    verifier: CredentialVerifier
+    bodies: RenderedBodies = field(default_factory=RenderedBodies)
+
+    # ------------------------------------------------------------ time
+
+    async def now(self) -> datetime:
+        """The mock's current time: the base clock moved by the store's clock state."""
+        state = queries.clock_from_rows(await self.database.fetch(queries.CLOCK_STATE))
+        return state.now(self.clock.now())
+
+    def now_sync(self) -> datetime:
+        """`now()` for code outside the event loop (start-up, the CLI)."""
+        return bootstrap.mock_now(self.engine, self.clock)
+
+    async def error_time(self) -> datetime:
+        """The time to stamp an error with; the base clock when the store cannot tell."""
+        try:
+            return await self.now()
+        except Exception:  # the error being reported may be the store's own
+            return self.clock.now()
+
+    # ------------------------------------------------------------ failures
+
+    async def failure(self, request: Request, error: UForgeException) -> Response:
+        """The `uforgeError` answering a request that failed with `error`."""
+        return error_response(request, error, now=await self.error_time())
+
+    async def internal_error(self, request: Request) -> Response:
+        """The answer to a bug (call it while handling the exception): logged here with its
+        traceback, a 500 `uforgeError` to the client, never the trace."""
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return await self.failure(request, InternalError())
+
+    # ------------------------------------------------------------ the store's life
+
+    def prepare(self) -> SeedReport | None:
+        """Schema to head, then the configured seed (or the demo on an empty store)."""
+        return bootstrap.prepare_store(
+            self.engine, self.settings, hasher=self.hasher, clock=self.clock
+        )
+
+    def reset(self) -> SeedReport | None:
+        """The store back to its start-up state (see `bootstrap.reset_store`); the
+        credential memory forgets what it knew of the old users."""
+        report = bootstrap.reset_store(
+            self.engine, self.settings, hasher=self.hasher, clock=self.clock
+        )
+        self.verifier.forget()
+        return report
+
+    def load_seed_file(self, path: Path) -> SeedReport:
+        return bootstrap.load_seed_file(
+            self.engine, self.settings, path, hasher=self.hasher, clock=self.clock
+        )
+
+    def seed_loader(self) -> SeedLoader:
+        return bootstrap.seed_loader(self.engine, self.settings, self.hasher)
+
+    def close(self) -> None:
+        """Close the store's connections (the server stopped, or the command is done)."""
+        self.database.close()
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    """The runtime `settings` describe: an engine on their database (nothing is migrated or
+    seeded yet: call `prepare()`), the base clock (the system's unless one is given)."""
+    engine = create_store_engine(settings.resolved_database_url())
+    hasher = PasswordHasher(
+        memory_kib=settings.password_hash_memory_kib, time_cost=settings.password_hash_time_cost
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        database=Database(engine),
+        clock=clock or SystemClock(),
+        hasher=hasher,
+        verifier=CredentialVerifier(
+            hasher,
+            max_concurrent=settings.auth_max_concurrent_verifications,
+            cache_size=settings.auth_cache_size,
+        ),
+    )

@@ -1,0 +1,120 @@
+"""The store's tables, as SQLModel models. Tables only: queries live in `uforge_mock.store.queries`.
+
+Times are aware datetimes in UTC (SQLModel's UTCDateTime stores them so on every backend).
+"""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer
+from sqlmodel import Field, SQLModel
+
+# SQLite only auto-numbers a column declared exactly INTEGER PRIMARY KEY; elsewhere ids are 64-bit
+# like the vendor's xs:long dbIds.
+Id64 = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, sa_column=Column(Id64, primary_key=True))
+    login: str = Field(max_length=255, unique=True, index=True)
+    password_hash: str = Field(max_length=512)
+    admin: bool = False
+    created: datetime
+
+
+class Entitlement(SQLModel, table=True):
+    __tablename__ = "entitlements"
+
+    user_id: int = Field(
+        sa_column=Column(Id64, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    )
+    name: str = Field(max_length=128, primary_key=True)
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+
+    public_key: str = Field(max_length=255, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(
+            Id64, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    # Kept in clear: verifying an HMAC signature needs the secret itself.
+    secret_key: str = Field(max_length=255)
+
+
+class MySoftware(SQLModel, table=True):
+    __tablename__ = "my_software"
+
+    db_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    owner_id: int = Field(
+        sa_column=Column(
+            Id64, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    name: str
+    version: str = ""
+    description: str | None = None
+    tag: str | None = None
+    short_tag: str | None = None
+    release: str | None = None
+    default_install_location: str | None = None
+    install_location: str | None = None
+    restricted: bool = False
+    installed_size: int | None = Field(default=None, sa_column=Column(BigInteger))
+    size: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    revision: int = Field(default=1, sa_column=Column(BigInteger, nullable=False))
+    maintainer: str | None = None
+    website: str | None = None
+    imported: bool = False
+    generation_enabled: bool = False
+    format_dependent: bool = False
+    # How this software's new exports behave; None means the server's settings.
+    export_duration_seconds: float | None = None
+    export_outcome: str | None = Field(default=None, max_length=16)
+    created: datetime
+    last_modified: datetime
+
+
+class ExportTicket(SQLModel, table=True):
+    """One software-bundle export. Its status is derived from these facts and the clock."""
+
+    __tablename__ = "export_tickets"
+    # AUTOINCREMENT: SQLite never hands out an id again after a delete (PostgreSQL sequences
+    # never do).
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    db_id: int | None = Field(default=None, sa_column=Column(Id64, primary_key=True))
+    my_software_id: int = Field(
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("my_software.db_id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    output_format: str = Field(default="yaml", max_length=8)
+    created: datetime
+    # When the ticket's facts last changed (seeded, patched), not when its progress moved.
+    last_modified: datetime
+    duration_seconds: float = 0.0
+    outcome: str = Field(default="complete", max_length=16)
+    percentage: int = 0
+    message: str | None = None
+    error_message: str | None = None
+    detailed_error_msg: str | None = None
+
+
+class MockClock(SQLModel, table=True):
+    """The mock's time, shared by every server process on the store (one row, id 1).
+
+    Mock time is `frozen_at` while frozen, else the system time plus `offset_seconds`.
+    """
+
+    __tablename__ = "mock_clock"
+
+    id: int = Field(default=1, primary_key=True)
+    frozen_at: datetime | None = None
+    offset_seconds: float = 0.0
