@@ -22,6 +22,7 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
 from uforge_mock.api import openapi
 from uforge_mock.api.direct import DirectRoutes
 from uforge_mock.api.routes import exports, my_software, platform

@@ -11,12 +11,14 @@ import httpx
 import pytest
 import yaml
 from sqlalchemy import event
-from uforge_mock.store.engine import create_store_engine, migrate_to_head
-from uforge_mock.store.queries import EXPORT_BY_ID, USER_BY_LOGIN, user_from_rows
-from uforge_mock.store.sqlite_reads import MEMORY_SIZE, SQLiteReader
 
 from tests.conftest import BASE_SEED, STATUS_17, basic
 from tests.servers import server_process, uforge_mock
+from uforge_mock.store.engine import create_store_engine, migrate_to_head
+from uforge_mock.store.queries import MY_SOFTWARE_EXPORTS, USER_BY_LOGIN, user_from_rows
+from uforge_mock.store.sqlite_reads import MEMORY_SIZE, SQLiteReader
+
+EXPORT_BY_ID = MY_SOFTWARE_EXPORTS.BY_ID
 
 
 @pytest.fixture

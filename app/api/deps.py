@@ -11,6 +11,7 @@ routes, which are not hot, use `RuntimeDep`.
 from typing import Annotated
 
 from fastapi import Depends, Request
+
 from uforge_mock.platform.runtime import Runtime
 from uforge_mock.platform.security import (
     authenticate_api_key,
@@ -20,9 +21,9 @@ from uforge_mock.platform.security import (
 )
 from uforge_mock.settings import UFORGE_PREFIXES
 from uforge_mock.store import queries as store
-from uforge_mock.store.queries import ExportRecord, MySoftwareRecord, UserRecord
+from uforge_mock.store.queries import MySoftwareRecord, UserRecord
 from uforge_mock.store.seed import MAX_ID
-from uforge_mock.wire.errors import ExportNotFound, MySoftwareNotFound
+from uforge_mock.wire.errors import MySoftwareNotFound
 
 SOFTWARE_UPLOAD = "software_upload"
 APPLIANCE_CREATE = "appliance_create"
@@ -102,22 +103,3 @@ async def valid_my_software(request: Request, entitlement: str) -> MySoftwareRec
     await entitled_user(request, entitlement)
     params = request.path_params
     return await my_software_of(runtime_of(request), params["uid"], params["msid"])
-
-
-async def valid_export(request: Request) -> ExportRecord:
-    """The export `{eid}` of mySoftware `{msid}` owned by `{uid}`, after the checks of
-    `software_upload`; or 404."""
-    await entitled_user(request, SOFTWARE_UPLOAD)
-    params = request.path_params
-    uid, msid, eid = params["uid"], params["msid"], params["eid"]
-    runtime = runtime_of(request)
-    software_id, export_id = parse_id(msid), parse_id(eid)
-    if export_id is not None and software_id is not None:
-        export = store.export_from_rows(
-            await runtime.database.fetch(store.EXPORT_BY_ID, db_id=export_id)
-        )
-        if export and export.my_software_id == software_id and export.owner_login == uid:
-            return export
-    # Say which of the two ids is wrong.
-    await my_software_of(runtime, uid, msid)
-    raise ExportNotFound.for_id(eid, msid)

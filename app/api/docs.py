@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from fastapi import APIRouter
+
 from uforge_mock.wire.negotiation import JSON, XML
 from uforge_mock.wire.render import field_names
 from uforge_mock.wire.render.json import to_plain

@@ -1,34 +1,337 @@
-"""The export engine (being built)."""
+"""The export engine: the asynchronous export job of the UForge API, for any resource.
 
+An export is a ticket whose status is a pure function of the ticket and the mock's clock
+(`uforge_mock.jobs.simulation`), with an archive at the end. Its routes are the same for every
+resource the platform exports (a mySoftware today; an appliance next):
+
+    POST   {resource}/exports?outputFormat=   create the ticket (201, Location)
+    GET    {resource}/exports/{eid}/status    poll it (ETag / 304)
+    GET    {resource}/exports/{eid}/downloads the archive once complete (409 before)
+    DELETE {resource}/exports/{eid}           drop it (204; its id never comes back)
+
+and the control plane patches and lists the tickets the same way. A family is an
+`ExportFamily`: the resource's path and entitlement, its tickets' queries, how to load the
+resource, and what its export document and archive are. `export_routes(family)` makes its
+routes; nothing of the job is written twice.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from uforge_mock.jobs.simulation import export_state
-from uforge_mock.store.queries import ExportRecord
+from fastapi import APIRouter, Request
+from sqlalchemy.exc import IntegrityError
+from starlette.responses import Response
+
+from uforge_mock.api.deps import entitled_user, parse_id, runtime_of
+from uforge_mock.api.docs import document_responses, error_responses, get_and_head
+from uforge_mock.jobs.simulation import ExportState, export_state
+from uforge_mock.platform.runtime import Runtime
+from uforge_mock.store.tickets import ExportRecord, ExportTickets
+from uforge_mock.wire.digest import content_digest
+from uforge_mock.wire.errors import BadRequest, ExportNotComplete, NotFound
 from uforge_mock.wire.render import format_datetime
+from uforge_mock.wire.responses import archive_response, document_response, no_content_response
+from uforge_mock.wire.schemas import OpStatus, UForgeObject
+
+OUTPUT_FORMATS = ("yaml", "json")
+OUTPUT_FORMAT_PARAMETER = {
+    "name": "outputFormat",
+    "in": "query",
+    "required": False,
+    "description": "`yaml` (default) or `json`, case-insensitive; anything else is a 400",
+    "schema": {"type": "string", "default": "yaml"},
+}
 
 
-def ticket_json(export: ExportRecord, now: datetime) -> dict[str, Any]:
-    facts = export.facts
-    state = export_state(facts, now)
-    return {
-        "dbId": facts.db_id,
-        "mySoftware": export.my_software_id,
-        "owner": export.owner_login,
-        "outputFormat": export.output_format,
-        "created": format_datetime(facts.created),
-        "duration": facts.duration_seconds,
-        "outcome": facts.outcome,
-        "percentage": facts.percentage,
-        "message": facts.message,
-        "errorMessage": facts.error_message,
-        "detailedErrorMsg": facts.detailed_error_msg,
-        "status": {
-            "percentage": state.percentage,
-            "complete": state.complete,
-            "error": state.error,
-            "cancelled": state.cancelled,
-            "message": state.message,
-            "lastModified": format_datetime(state.last_modified),
+@dataclass(frozen=True, slots=True)
+class Exportable:
+    """What the engine needs of the resource a new export is made of."""
+
+    db_id: int
+    # How its new exports behave; None means the server's settings.
+    export_duration_seconds: float | None = None
+    export_outcome: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """The file a complete export offers, and the name a browser saves it under."""
+
+    filename: str
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """How one route of the family is documented (OpenAPI)."""
+
+    operation_id: str
+    summary: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOperations:
+    create: Operation
+    status: Operation
+    download: Operation
+    delete: Operation
+    archive: str  # what the downloaded file holds
+
+
+@dataclass(frozen=True)
+class ExportFamily:
+    """One kind of export: of which resource, behind which entitlement, producing what.
+
+    Attributes:
+        name: the resource's name in the control plane's ticket JSON (`mySoftware`).
+        resource_path: the route of the exported resource, `/users/{uid}/mysoftware/{msid}`.
+        resource_param: the path parameter naming it (`msid`).
+        entitlement: what a caller needs for every route of the family.
+        tickets: the queries of its ticket table.
+        tag: the OpenAPI tag of its routes.
+        operations: how its routes are documented.
+        document_type: the wire type answered at create (`SoftwareBundleExport`).
+        load_resource: the resource `{id}` owned by `{uid}` (runtime, uid, id), or raise the
+            family's 404.
+        not_found: the 404 of an export (eid, resource id).
+        document: the export document of a ticket in a state.
+        archive: the archive of a complete export.
+    """
+
+    name: str
+    resource_path: str
+    resource_param: str
+    entitlement: str
+    tickets: ExportTickets
+    tag: str
+    operations: ExportOperations
+    document_type: type[UForgeObject]
+    load_resource: Callable[[Runtime, str, str], Awaitable[Exportable]]
+    not_found: Callable[[str, str], NotFound]
+    document: Callable[["ExportFamily", ExportRecord, ExportState], UForgeObject]
+    archive: Callable[[Runtime, ExportRecord, ExportState], Awaitable[Archive]]
+
+    @property
+    def exports_path(self) -> str:
+        return f"{self.resource_path}/exports"
+
+    def resource_uri(self, export: ExportRecord) -> str:
+        """`users/guest/mysoftware/918`: relative, as the platform writes URIs."""
+        names = {"uid": export.owner_login, self.resource_param: export.resource_id}
+        return self.resource_path.format(**names).lstrip("/")
+
+    def export_uri(self, export: ExportRecord) -> str:
+        return f"{self.resource_uri(export)}/exports/{export.facts.db_id}"
+
+    def status(self, export: ExportRecord, state: ExportState) -> OpStatus:
+        """The `status` document of an export in `state`."""
+        uri = self.export_uri(export)
+        return OpStatus(
+            created=export.facts.created,
+            dbId=export.facts.db_id,
+            digest=self.status_digest(export, state),
+            lastModified=state.last_modified,
+            cancelled=state.cancelled,
+            complete=state.complete,
+            detailedError=True if state.detailed_error_msg else None,
+            detailedErrorMsg=state.detailed_error_msg,
+            error=state.error,
+            errorMessage=state.error_message,
+            message=state.message,
+            parentUri=uri,
+            percentage=state.percentage,
+            uri=f"{uri}/status",
+        )
+
+    def status_digest(self, export: ExportRecord, state: ExportState) -> str:
+        """The status's digest: its state and where it lives (owner and resource in its URIs)."""
+        return content_digest(state.digest, self.export_uri(export))
+
+    async def valid_export(self, request: Request) -> ExportRecord:
+        """The export `{eid}` of the resource named in the path, owned by `{uid}`, after the
+        checks of the family's entitlement; or 404."""
+        await entitled_user(request, self.entitlement)
+        params = request.path_params
+        uid, resource, eid = params["uid"], params[self.resource_param], params["eid"]
+        runtime = runtime_of(request)
+        resource_id, export_id = parse_id(resource), parse_id(eid)
+        if export_id is not None and resource_id is not None:
+            export = self.tickets.from_rows(
+                await runtime.database.fetch(self.tickets.BY_ID, db_id=export_id)
+            )
+            if export and export.resource_id == resource_id and export.owner_login == uid:
+                return export
+        # Say which of the two ids is wrong.
+        await self.load_resource(runtime, uid, resource)
+        raise self.not_found(eid, resource)
+
+    def ticket_json(self, export: ExportRecord, now: datetime) -> dict[str, Any]:
+        """A ticket as the control plane shows it: its facts and its status at `now`."""
+        facts = export.facts
+        state = export_state(facts, now)
+        return {
+            "dbId": facts.db_id,
+            self.name: export.resource_id,
+            "owner": export.owner_login,
+            "outputFormat": export.output_format,
+            "created": format_datetime(facts.created),
+            "duration": facts.duration_seconds,
+            "outcome": facts.outcome,
+            "percentage": facts.percentage,
+            "message": facts.message,
+            "errorMessage": facts.error_message,
+            "detailedErrorMsg": facts.detailed_error_msg,
+            "status": {
+                "percentage": state.percentage,
+                "complete": state.complete,
+                "error": state.error,
+                "cancelled": state.cancelled,
+                "message": state.message,
+                "lastModified": format_datetime(state.last_modified),
+            },
+        }
+
+
+def export_routes(family: ExportFamily) -> APIRouter:
+    """The routes of `family`'s exports: create, poll, download, delete."""
+    router = APIRouter(tags=[family.tag])
+    operations = family.operations
+    export_path = family.exports_path + "/{eid}"
+
+    async def create(request: Request) -> Response:
+        await entitled_user(request, family.entitlement)
+        runtime = runtime_of(request)
+        params = request.path_params
+        resource = await family.load_resource(runtime, params["uid"], params[family.resource_param])
+        output_format = request.query_params.get("outputFormat")
+        chosen = "yaml" if output_format is None else output_format.lower()
+        if chosen not in OUTPUT_FORMATS:
+            raise BadRequest(
+                f"Unsupported outputFormat {output_format!r}: use yaml or json",
+                output_format or "",
+            )
+        settings = runtime.settings
+        now = await runtime.now()
+        try:
+            export = await runtime.database.write(
+                family.tickets.create,
+                resource_id=resource.db_id,
+                output_format=chosen,
+                created=now,
+                duration_seconds=(
+                    resource.export_duration_seconds
+                    if resource.export_duration_seconds is not None
+                    else settings.export_duration_seconds
+                ),
+                outcome=resource.export_outcome or settings.export_outcome,
+                percentage=settings.export_stop_percentage,
+            )
+        except IntegrityError:
+            # The resource went (a reset, a seed) between the checks and the insert: a 404,
+            # as if the request had come a moment later. Anything else is a bug: a 500.
+            await family.load_resource(runtime, params["uid"], params[family.resource_param])
+            raise
+        state = export_state(export.facts, now)
+        prefix = request.url.path.split("/users/", 1)[0]
+        uri = family.export_uri(export)
+        location = str(request.url.replace(path=f"{prefix}/{uri}", query=""))
+        return document_response(
+            request,
+            family.document(family, export, state),
+            status_code=201,
+            headers={"Location": location},
+        )
+
+    async def status(request: Request) -> Response:
+        export = await family.valid_export(request)
+        runtime = runtime_of(request)
+        state = export_state(export.facts, await runtime.now())
+        return document_response(
+            request,
+            lambda: family.status(export, state),
+            digest=family.status_digest(export, state),
+            last_modified=state.last_modified,
+            bodies=runtime.bodies,
+        )
+
+    async def download(request: Request) -> Response:
+        export = await family.valid_export(request)
+        runtime = runtime_of(request)
+        state = export_state(export.facts, await runtime.now())
+        if not state.complete:
+            raise ExportNotComplete.for_id(export.facts.db_id)
+        archive = await family.archive(runtime, export, state)
+        return archive_response(
+            request,
+            archive.body,
+            filename=archive.filename,
+            digest=content_digest(state.digest, archive.body.hex()),
+            last_modified=state.last_modified,
+        )
+
+    async def remove(request: Request) -> Response:
+        export = await family.valid_export(request)
+        runtime = runtime_of(request)
+        deleted = await runtime.database.write(family.tickets.delete, db_id=export.facts.db_id)
+        if not deleted:  # a concurrent delete won
+            raise family.not_found(str(export.facts.db_id), str(export.resource_id))
+        return no_content_response()
+
+    router.add_api_route(
+        family.exports_path,
+        create,
+        methods=["POST"],
+        operation_id=operations.create.operation_id,
+        summary=operations.create.summary,
+        description=operations.create.description,
+        status_code=201,
+        responses=document_responses(
+            family.document_type,
+            errors=(400, 401, 403, 404, 406),
+            conditional=False,
+            success=201,
+            success_description="The export ticket, with its status",
+        ),
+        response_class=Response,
+        openapi_extra={"parameters": [OUTPUT_FORMAT_PARAMETER]},
+    )
+    get_and_head(
+        router,
+        export_path + "/status",
+        operation_id=operations.status.operation_id,
+        summary=operations.status.summary,
+        description=operations.status.description,
+        responses=document_responses(OpStatus, errors=(401, 403, 404, 406)),
+        response_class=Response,
+    )(status)
+    get_and_head(
+        router,
+        export_path + "/downloads",
+        operation_id=operations.download.operation_id,
+        summary=operations.download.summary,
+        description=operations.download.description,
+        responses={
+            200: {
+                "description": operations.archive,
+                "content": {"application/gzip": {"schema": {"type": "string", "format": "binary"}}},
+            },
+            304: {"description": "Not modified: the client's copy (ETag) is current"},
+            **error_responses((401, 403, 404, 409)),
         },
-    }
+        response_class=Response,
+    )(download)
+    router.add_api_route(
+        export_path,
+        remove,
+        methods=["DELETE"],
+        operation_id=operations.delete.operation_id,
+        summary=operations.delete.summary,
+        description=operations.delete.description,
+        status_code=204,
+        responses={204: {"description": "Deleted"}, **error_responses((401, 403, 404))},
+        response_class=Response,
+    )
+    return router

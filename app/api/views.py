@@ -1,72 +1,18 @@
-"""Records and simulated states -> wire objects. URIs are relative to the base, without a
-leading slash (`users/guest/mysoftware/918/exports/17/status`), as the platform writes them."""
+"""Records -> wire objects. URIs are relative to the base, without a leading slash
+(`users/guest/mysoftware/918`), as the platform writes them. (An export's documents are its
+family's: `export_engine`.)"""
 
-from uforge_mock.jobs.simulation import ExportState
-from uforge_mock.store.queries import ExportRecord, MySoftwareRecord
+from uforge_mock.store.queries import MySoftwareRecord
 from uforge_mock.wire.digest import content_digest
 from uforge_mock.wire.schemas import (
     MySoftware,
-    OpStatus,
     ServiceStatus,
-    SoftwareBundleExport,
     UriList,
 )
 
 
 def my_software_uri(owner_login: str, db_id: int) -> str:
     return f"users/{owner_login}/mysoftware/{db_id}"
-
-
-def export_uri(export: ExportRecord) -> str:
-    return (
-        f"{my_software_uri(export.owner_login, export.my_software_id)}/exports/{export.facts.db_id}"
-    )
-
-
-def export_status(export: ExportRecord, state: ExportState) -> OpStatus:
-    uri = export_uri(export)
-    return OpStatus(
-        created=export.facts.created,
-        dbId=export.facts.db_id,
-        digest=status_digest(export, state),
-        lastModified=state.last_modified,
-        cancelled=state.cancelled,
-        complete=state.complete,
-        detailedError=True if state.detailed_error_msg else None,
-        detailedErrorMsg=state.detailed_error_msg,
-        error=state.error,
-        errorMessage=state.error_message,
-        message=state.message,
-        parentUri=uri,
-        percentage=state.percentage,
-        uri=f"{uri}/status",
-    )
-
-
-def status_digest(export: ExportRecord, state: ExportState) -> str:
-    """The status's digest: its state and where it lives (owner and mySoftware in its URIs)."""
-    return content_digest(state.digest, export_uri(export))
-
-
-def software_bundle_export(export: ExportRecord, state: ExportState) -> SoftwareBundleExport:
-    uri = export_uri(export)
-    status = export_status(export, state)
-    return SoftwareBundleExport(
-        created=export.facts.created,
-        dbId=export.facts.db_id,
-        digest=bundle_export_digest(export, state),
-        lastModified=state.last_modified,
-        bundleName=export.bundle_name,
-        bundleVersion=export.bundle_version,
-        downloadUri=f"{uri}/downloads",
-        parentUri=my_software_uri(export.owner_login, export.my_software_id),
-        status=status,
-        uri=uri,
-    )
-
-
-def bundle_export_digest(export: ExportRecord, state: ExportState) -> str:
-    return content_digest(status_digest(export, state), export.bundle_name, export.bundle_version)
 
 
 def my_software(software: MySoftwareRecord) -> MySoftware:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from uforge_mock.cli.output import TICKET_COLUMNS, emit, table, ticket_row
 
 DEFAULT_URL = "http://127.0.0.1:8080"

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import uvicorn
+
 from uforge_mock.api.openapi import openapi_document
 from uforge_mock.cli.ctl import add_ctl_parser
 from uforge_mock.cli.offline import add_offline_parsers

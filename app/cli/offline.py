@@ -6,7 +6,7 @@ import secrets
 import sys
 from typing import Any
 
-from uforge_mock.api.export_engine import ticket_json
+from uforge_mock.api.routes.exports import MY_SOFTWARE_EXPORTS
 from uforge_mock.cli.options import settings_from
 from uforge_mock.cli.output import TICKET_COLUMNS, emit, table, ticket_row
 from uforge_mock.platform.runtime import Runtime, build_runtime
@@ -87,7 +87,8 @@ def _export_list(arguments: argparse.Namespace) -> int:
     runtime = _offline_runtime(arguments)
     now = runtime.now_sync()
     with runtime.engine.connect() as connection:
-        tickets = [ticket_json(export, now) for export in queries.all_exports(connection)]
+        exports = MY_SOFTWARE_EXPORTS.tickets.all(connection)
+    tickets = [MY_SOFTWARE_EXPORTS.ticket_json(export, now) for export in exports]
     emit(arguments, tickets, table([ticket_row(t) for t in tickets], TICKET_COLUMNS))
     runtime.close()
     return 0

@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from uforge_mock.control.plane import ControlPlane
 from uforge_mock.platform.edge import DropConnection
 from uforge_mock.settings import UFORGE_PREFIXES

@@ -20,8 +20,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
+
 from uforge_mock.api.deps import RuntimeDep, parse_id
-from uforge_mock.api.export_engine import ticket_json
+from uforge_mock.api.routes.exports import MY_SOFTWARE_EXPORTS
 from uforge_mock.control.faults import FaultSpec
 from uforge_mock.control.openapi import control_openapi_document
 from uforge_mock.control.plane import ControlPlane
@@ -232,18 +233,20 @@ async def export_patch(
     export = None
     if db_id is not None:
         export = await runtime.database.write(
-            store.update_export, db_id=db_id, values=values, now=now
+            MY_SOFTWARE_EXPORTS.tickets.update, db_id=db_id, values=values, now=now
         )
     if export is None:
         raise NotFound(f"Export {eid} not found", eid)
-    return json_response(ticket_json(export, now))
+    return json_response(MY_SOFTWARE_EXPORTS.ticket_json(export, now))
 
 
 @router.get("/exports", summary="Every export ticket with its current status")
 async def exports_list(runtime: RuntimeDep) -> Response:
     now = await runtime.now()
-    exports = await runtime.database.read(store.all_exports)
-    return json_response({"exports": [ticket_json(export, now) for export in exports]})
+    exports = await runtime.database.read(MY_SOFTWARE_EXPORTS.tickets.all)
+    return json_response(
+        {"exports": [MY_SOFTWARE_EXPORTS.ticket_json(export, now) for export in exports]}
+    )
 
 
 # ---------------------------------------------------------------- journal

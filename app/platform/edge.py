@@ -16,6 +16,7 @@ import asyncio
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from uforge_mock.platform.runtime import Runtime
 from uforge_mock.wire.errors import UForgeException
 from uforge_mock.wire.responses import version_header

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.responses import Response
+
 from uforge_mock.jobs.clock import Clock, SystemClock
 from uforge_mock.platform.security import CredentialVerifier
 from uforge_mock.settings import Settings

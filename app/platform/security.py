@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote_plus
 
 import anyio
+
 from uforge_mock.store.passwords import PasswordHasher
 from uforge_mock.store.queries import UserRecord
 from uforge_mock.wire.errors import Forbidden, MissingEntitlement, Unauthorized

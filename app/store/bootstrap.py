@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session
+
 from uforge_mock.jobs.clock import Clock
 from uforge_mock.settings import Settings
 from uforge_mock.store import queries

@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 
 import anyio
 from sqlalchemy import Engine
+
 from uforge_mock.store.prepared import PreparedQuery
 from uforge_mock.store.sqlite_reads import SQLiteReader
 

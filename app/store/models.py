@@ -78,8 +78,25 @@ class MySoftware(SQLModel, table=True):
     last_modified: datetime
 
 
-class ExportTicket(SQLModel, table=True):
-    """One software-bundle export. Its status is derived from these facts and the clock."""
+class ExportJob(SQLModel):
+    """The columns of an export job, whatever it exports: a family's ticket table is these
+    plus its own id and the key of the exported row. Its status is derived from these facts
+    and the clock (`uforge_mock.jobs.simulation`)."""
+
+    output_format: str = Field(default="yaml", max_length=8)
+    created: datetime
+    # When the ticket's facts last changed (seeded, patched), not when its progress moved.
+    last_modified: datetime
+    duration_seconds: float = 0.0
+    outcome: str = Field(default="complete", max_length=16)
+    percentage: int = 0
+    message: str | None = None
+    error_message: str | None = None
+    detailed_error_msg: str | None = None
+
+
+class ExportTicket(ExportJob, table=True):
+    """One software-bundle export (of a mySoftware)."""
 
     __tablename__ = "export_tickets"
     # AUTOINCREMENT: SQLite never hands out an id again after a delete (PostgreSQL sequences
@@ -95,16 +112,6 @@ class ExportTicket(SQLModel, table=True):
             index=True,
         )
     )
-    output_format: str = Field(default="yaml", max_length=8)
-    created: datetime
-    # When the ticket's facts last changed (seeded, patched), not when its progress moved.
-    last_modified: datetime
-    duration_seconds: float = 0.0
-    outcome: str = Field(default="complete", max_length=16)
-    percentage: int = 0
-    message: str | None = None
-    error_message: str | None = None
-    detailed_error_msg: str | None = None
 
 
 class MockClock(SQLModel, table=True):

@@ -5,16 +5,17 @@ The read path uses SQLAlchemy Core on the SQLModel tables: one parameterised SEL
 question, no ORM session per request.
 """
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
+
 from uforge_mock.jobs.clock import REAL_TIME, ClockState
-from uforge_mock.jobs.simulation import TicketFacts
 from uforge_mock.store.models import ApiKey, Entitlement, ExportTicket, MockClock, MySoftware, User
 from uforge_mock.store.prepared import PreparedQuery
+from uforge_mock.store.tickets import ExportTickets
 
 users = User.__table__  # type: ignore[attr-defined]
 entitlements = Entitlement.__table__  # type: ignore[attr-defined]
@@ -58,19 +59,6 @@ class MySoftwareRecord:
     export_outcome: str | None
     created: datetime
     last_modified: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ExportRecord:
-    """An export ticket with what its routes need of its mySoftware."""
-
-    facts: TicketFacts
-    my_software_id: int
-    owner_id: int
-    owner_login: str
-    output_format: str
-    bundle_name: str
-    bundle_version: str
 
 
 _user_columns = (
@@ -151,96 +139,10 @@ def my_software_by_id(connection: Connection, *, db_id: int) -> MySoftwareRecord
     return MySoftwareRecord(**values)
 
 
-_export_query = select(
-    export_tickets,
-    my_software.c.owner_id,
-    users.c.login.label("owner_login"),
-    my_software.c.name.label("bundle_name"),
-    my_software.c.version.label("bundle_version"),
-).select_from(
-    export_tickets.join(my_software, my_software.c.db_id == export_tickets.c.my_software_id).join(
-        users, users.c.id == my_software.c.owner_id
-    )
+# The tickets of the mySoftware exports (the export engine's queries, `tickets.py`).
+MY_SOFTWARE_EXPORTS = ExportTickets(
+    export_tickets, resource_key="my_software_id", resources=my_software
 )
-
-
-_FACT_COLUMNS = tuple(field.name for field in fields(TicketFacts))
-_export_by_id = _export_query.where(export_tickets.c.db_id == bindparam("db_id"))
-EXPORT_BY_ID = PreparedQuery(_export_by_id)
-
-
-def export_by_id(connection: Connection, *, db_id: int) -> ExportRecord | None:
-    row = connection.execute(_export_by_id, {"db_id": db_id}).first()
-    return None if row is None else _export_record(dict(row._mapping))
-
-
-_EXPORT_POSITIONS = {name: index for index, name in enumerate(EXPORT_BY_ID.keys)}
-_FACT_POSITIONS = tuple(_EXPORT_POSITIONS[name] for name in _FACT_COLUMNS)
-
-
-def export_from_rows(rows: Sequence[Sequence[Any]]) -> ExportRecord | None:
-    """The export of EXPORT_BY_ID's rows, if any (read by position: this is the hot path)."""
-    if not rows:
-        return None
-    row, at = rows[0], _EXPORT_POSITIONS
-    return ExportRecord(
-        facts=TicketFacts(*(row[index] for index in _FACT_POSITIONS)),
-        my_software_id=row[at["my_software_id"]],
-        owner_id=row[at["owner_id"]],
-        owner_login=row[at["owner_login"]],
-        output_format=row[at["output_format"]],
-        bundle_name=row[at["bundle_name"]],
-        bundle_version=row[at["bundle_version"]],
-    )
-
-
-def _export_record(values: Mapping[str, Any]) -> ExportRecord:
-    return ExportRecord(
-        facts=TicketFacts(**{name: values[name] for name in _FACT_COLUMNS}),
-        my_software_id=values["my_software_id"],
-        owner_id=values["owner_id"],
-        owner_login=values["owner_login"],
-        output_format=values["output_format"],
-        bundle_name=values["bundle_name"],
-        bundle_version=values["bundle_version"],
-    )
-
-
-def create_export(
-    connection: Connection,
-    *,
-    my_software_id: int,
-    output_format: str,
-    created: datetime,
-    duration_seconds: float,
-    outcome: str,
-    percentage: int,
-) -> ExportRecord:
-    """A new export ticket on `my_software_id`, numbered by the database."""
-    result = connection.execute(
-        insert(export_tickets).values(
-            my_software_id=my_software_id,
-            output_format=output_format,
-            created=created,
-            last_modified=created,
-            duration_seconds=duration_seconds,
-            outcome=outcome,
-            percentage=percentage,
-        )
-    )
-    key = result.inserted_primary_key
-    assert key is not None
-    record = export_by_id(connection, db_id=int(key[0]))
-    assert record is not None
-    return record
-
-
-def delete_export(connection: Connection, *, db_id: int) -> bool:
-    """Delete the ticket; False when it was already gone."""
-    return (
-        connection.execute(delete(export_tickets).where(export_tickets.c.db_id == db_id)).rowcount
-        > 0
-    )
 
 
 # ---------------------------------------------------------------- the mock's clock
@@ -281,23 +183,6 @@ def wipe(connection: Connection) -> None:
     """Delete every row the seeds and the clients made (the schema stays)."""
     for table in (export_tickets, my_software, api_keys, entitlements, users, mock_clock):
         connection.execute(delete(table))
-
-
-def update_export(
-    connection: Connection, *, db_id: int, values: dict[str, object], now: datetime
-) -> ExportRecord | None:
-    """Change a ticket's facts; it is then last modified `now`. None when it does not exist."""
-    result = connection.execute(
-        update(export_tickets)
-        .where(export_tickets.c.db_id == db_id)
-        .values(**values, last_modified=now)
-    )
-    return export_by_id(connection, db_id=db_id) if result.rowcount else None
-
-
-def all_exports(connection: Connection) -> list[ExportRecord]:
-    rows = connection.execute(_export_query.order_by(export_tickets.c.db_id)).all()
-    return [_export_record(dict(row._mapping)) for row in rows]
 
 
 def all_users(connection: Connection) -> list[UserRecord]:

@@ -24,6 +24,7 @@ from pydantic import (
 )
 from sqlalchemy import Engine, select, text
 from sqlmodel import Session, col
+
 from uforge_mock.store.models import ApiKey, Entitlement, ExportTicket, MySoftware, User
 
 MAX_ID = 2**63 - 1

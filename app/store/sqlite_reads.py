@@ -10,6 +10,7 @@ result read before is still the file's content and is served again without runni
 from typing import Any
 
 from sqlalchemy import Engine
+
 from uforge_mock.store.prepared import PreparedQuery
 
 # Results kept at most; more distinct reads between two commits start the memory afresh.

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import uvicorn
 import yaml
+
 from uforge_mock.factory import create_app
 from uforge_mock.platform.runtime import build_runtime
 from uforge_mock.settings import Settings

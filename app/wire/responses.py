@@ -11,6 +11,7 @@ from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
+
 from uforge_mock.wire import conditional
 from uforge_mock.wire.digest import content_digest
 from uforge_mock.wire.errors import NotAcceptable, UForgeException

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
+
 from uforge_mock.api.deps import APPLIANCE_CREATE, runtime_of, valid_my_software
 from uforge_mock.api.docs import document_responses, get_and_head
 from uforge_mock.api.views import my_software, my_software_digest

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+
 from uforge_mock.wire.render import clean_text, field_names, format_datetime
 from uforge_mock.wire.schemas import WireObject
 
