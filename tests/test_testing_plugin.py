@@ -1,11 +1,16 @@
 """The pytest fixtures of `uforge_mock.testing`, used the way users use them: from a test file of
-their own, in a pytest run of its own (pytester, in a subprocess)."""
+their own, in a pytest run of its own (pytester, in a subprocess), with no `conftest.py` line:
+pytest loads the plugin by its `pytest11` entry point."""
+
+import subprocess
+import sys
 
 import pytest
 
 pytest_plugins = ["pytester"]
 
-CONFTEST = ""
+# The server's stack: a pytest run that never asks for a fixture must not pay for it.
+HEAVY = ("fastapi", "starlette", "uvicorn", "sqlalchemy", "sqlmodel", "alembic", "httpx")
 
 USER_TESTS = """
 import threading
@@ -114,8 +119,18 @@ def test_session_server_keeps_its_state(uforge_mock_session):
 """
 
 
+def test_importing_the_plugin_imports_nothing_heavy() -> None:
+    probe = (
+        "import sys, uforge_mock.testing.plugin; "
+        "print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert sorted(set(result.stdout.split()).intersection(HEAVY)) == []
+
+
 def test_fixture_serves_user_tests(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", timeout=300)
     result.assert_outcomes(passed=12, failed=1)
@@ -126,8 +141,7 @@ def test_fixture_serves_user_tests(pytester: pytest.Pytester) -> None:
 
 def test_fixture_settings_can_be_overridden(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
-        CONFTEST
-        + """
+        """
 import pytest
 
 @pytest.fixture(scope="session")
