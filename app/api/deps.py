@@ -21,8 +21,8 @@ from uforge_mock.platform.security import (
 )
 from uforge_mock.settings import UFORGE_PREFIXES
 from uforge_mock.store import queries as store
+from uforge_mock.store.models import MAX_ID
 from uforge_mock.store.queries import MySoftwareRecord, UserRecord
-from uforge_mock.store.seed import MAX_ID
 from uforge_mock.wire.errors import MySoftwareNotFound
 
 SOFTWARE_UPLOAD = "software_upload"

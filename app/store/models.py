@@ -5,8 +5,14 @@ Times are aware datetimes in UTC (SQLModel's UTCDateTime stores them so on every
 
 from datetime import datetime
 
+from pydantic import field_validator
 from sqlalchemy import BigInteger, Column, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
+
+from uforge_mock.jobs.simulation import OUTCOMES
+
+# The largest dbId (the vendor's xs:long).
+MAX_ID = 2**63 - 1
 
 # SQLite only auto-numbers a column declared exactly INTEGER PRIMARY KEY; elsewhere ids are 64-bit
 # like the vendor's xs:long dbIds.
@@ -45,16 +51,16 @@ class ApiKey(SQLModel, table=True):
     secret_key: str = Field(max_length=255)
 
 
-class MySoftware(SQLModel, table=True):
-    __tablename__ = "my_software"
+class MySoftwareFields(SQLModel):
+    """The fields of a mySoftware that are its own: the one declaration of them.
 
-    db_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    owner_id: int = Field(
-        sa_column=Column(
-            Id64, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
-    name: str
+    The table below stores them, the seed format reads them (`seed.SeedMySoftware`, by their
+    camelCase names, `seed_name`), the store's record carries them (`queries`) and the
+    `mySoftware` document shows those its wire type has (`api.views`, by camelCase name), and
+    they are part of its digest. Adding a field here, plus a migration, is all it takes.
+    """
+
+    name: str = Field(min_length=1)
     version: str = ""
     description: str | None = None
     tag: str | None = None
@@ -63,17 +69,50 @@ class MySoftware(SQLModel, table=True):
     default_install_location: str | None = None
     install_location: str | None = None
     restricted: bool = False
-    installed_size: int | None = Field(default=None, sa_column=Column(BigInteger))
-    size: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    revision: int = Field(default=1, sa_column=Column(BigInteger, nullable=False))
+    installed_size: int | None = Field(default=None, ge=0, le=MAX_ID, sa_type=BigInteger)
+    size: int = Field(default=0, ge=0, le=MAX_ID, sa_type=BigInteger)
+    revision: int = Field(default=1, ge=0, le=MAX_ID, sa_type=BigInteger)
     maintainer: str | None = None
     website: str | None = None
     imported: bool = False
     generation_enabled: bool = False
     format_dependent: bool = False
-    # How this software's new exports behave; None means the server's settings.
-    export_duration_seconds: float | None = None
+    # How this software's new exports behave; None means the server's settings. (Seed-only:
+    # the wire type has no such fields.)
+    export_duration_seconds: float | None = Field(default=None, ge=0, le=10**9)
     export_outcome: str | None = Field(default=None, max_length=16)
+
+    @field_validator("export_outcome")
+    @classmethod
+    def _known_outcome(cls, value: str | None) -> str | None:
+        if value is not None and value not in OUTCOMES:
+            raise ValueError("Input should be " + ", ".join(repr(o) for o in OUTCOMES))
+        return value
+
+
+# The seed file's names where they are not the camelCase of the field (SEED.md).
+SEED_NAMES = {"export_duration_seconds": "exportDuration", "export_outcome": "exportOutcome"}
+
+
+def camel_case(name: str) -> str:
+    """`short_tag` -> `shortTag`: the UForge objects' field names."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def seed_name(name: str) -> str:
+    return SEED_NAMES.get(name) or camel_case(name)
+
+
+class MySoftware(MySoftwareFields, table=True):
+    __tablename__ = "my_software"
+
+    db_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    owner_id: int = Field(
+        sa_column=Column(
+            Id64, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
     created: datetime
     last_modified: datetime
 

@@ -10,10 +10,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import ConfigDict
 from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
 from uforge_mock.jobs.clock import REAL_TIME, ClockState
-from uforge_mock.store.models import ApiKey, Entitlement, ExportTicket, MockClock, MySoftware, User
+from uforge_mock.store.models import (
+    ApiKey,
+    Entitlement,
+    ExportTicket,
+    MockClock,
+    MySoftware,
+    MySoftwareFields,
+    User,
+)
 from uforge_mock.store.prepared import PreparedQuery
 from uforge_mock.store.tickets import ExportTickets
 
@@ -33,32 +42,23 @@ class UserRecord:
     entitlements: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class MySoftwareRecord:
+class MySoftwareRecord(MySoftwareFields):
+    """A mySoftware as the store holds it (its fields are declared once, in `models`), with
+    its owner's login."""
+
+    # SQLModel types its config as a TypedDict of its own; pydantic reads the same keys.
+    model_config = ConfigDict(frozen=True)  # type: ignore[assignment]
+
     db_id: int
     owner_id: int
     owner_login: str
-    name: str
-    version: str
-    description: str | None
-    tag: str | None
-    short_tag: str | None
-    release: str | None
-    default_install_location: str | None
-    install_location: str | None
-    restricted: bool
-    installed_size: int | None
-    size: int
-    revision: int
-    maintainer: str | None
-    website: str | None
-    imported: bool
-    generation_enabled: bool
-    format_dependent: bool
-    export_duration_seconds: float | None
-    export_outcome: str | None
     created: datetime
     last_modified: datetime
+
+    def digest_parts(self) -> tuple[object, ...]:
+        """Everything it holds, in a fixed order (the mySoftware's digest)."""
+        own = (getattr(self, name) for name in MySoftwareFields.model_fields)
+        return (self.db_id, self.owner_id, self.owner_login, *own, self.created, self.last_modified)
 
 
 _user_columns = (
@@ -135,8 +135,7 @@ def my_software_by_id(connection: Connection, *, db_id: int) -> MySoftwareRecord
     ).first()
     if row is None:
         return None
-    values = row._asdict()
-    return MySoftwareRecord(**values)
+    return MySoftwareRecord.model_validate(row._asdict())
 
 
 # The tickets of the mySoftware exports (the export engine's queries, `tickets.py`).

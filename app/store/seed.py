@@ -25,9 +25,17 @@ from pydantic import (
 from sqlalchemy import Engine, select, text
 from sqlmodel import Session, col
 
-from uforge_mock.store.models import ApiKey, Entitlement, ExportTicket, MySoftware, User
+from uforge_mock.store.models import (
+    MAX_ID,
+    ApiKey,
+    Entitlement,
+    ExportTicket,
+    MySoftware,
+    MySoftwareFields,
+    User,
+    seed_name,
+)
 
-MAX_ID = 2**63 - 1
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Outcome = Literal["complete", "error", "cancelled", "running"]
 
@@ -80,31 +88,19 @@ class SeedUser(_Entry):
     apiKeys: list[SeedApiKey] = []
 
 
-class SeedMySoftware(_Entry):
+class SeedMySoftware(MySoftwareFields, _Entry):
+    """A mySoftware entry: its key, owner and times, and every field the store declares for a
+    mySoftware (`models.MySoftwareFields`), under its seed name (`models.seed_name`)."""
+
+    # SQLModel types its config as a TypedDict of its own; pydantic reads the same keys.
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid", alias_generator=seed_name, validate_by_name=False, validate_by_alias=True
+    )
+
     dbId: DbId
     owner: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    version: str = ""
-    description: str | None = None
-    tag: str | None = None
-    shortTag: str | None = None
-    release: str | None = None
-    defaultInstallLocation: str | None = None
-    installLocation: str | None = None
-    restricted: bool = False
-    installedSize: Annotated[int, Field(ge=0, le=MAX_ID)] | None = None
-    size: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
-    revision: Annotated[int, Field(ge=0, le=MAX_ID)] = 1
-    maintainer: str | None = None
-    website: str | None = None
-    imported: bool = False
-    generationEnabled: bool = False
-    formatDependent: bool = False
     created: datetime | None = None
     lastModified: datetime | None = None
-    # How this software's new exports (POST .../exports) behave; default: the settings.
-    exportDuration: Annotated[float, Field(ge=0, le=10**9)] | None = None
-    exportOutcome: Outcome | None = None
 
     _zones = field_validator("created", "lastModified")(_utc)
 
@@ -374,25 +370,7 @@ class SeedLoader:
     ) -> None:
         values: dict[str, Any] = {
             "owner_id": owner_id,
-            "name": entry.name,
-            "version": entry.version,
-            "description": entry.description,
-            "tag": entry.tag,
-            "short_tag": entry.shortTag,
-            "release": entry.release,
-            "default_install_location": entry.defaultInstallLocation,
-            "install_location": entry.installLocation,
-            "restricted": entry.restricted,
-            "installed_size": entry.installedSize,
-            "size": entry.size,
-            "revision": entry.revision,
-            "maintainer": entry.maintainer,
-            "website": entry.website,
-            "imported": entry.imported,
-            "generation_enabled": entry.generationEnabled,
-            "format_dependent": entry.formatDependent,
-            "export_duration_seconds": entry.exportDuration,
-            "export_outcome": entry.exportOutcome,
+            **{name: getattr(entry, name) for name in MySoftwareFields.model_fields},
         }
         software = session.get(MySoftware, entry.dbId)
         if software is None:
