@@ -23,8 +23,10 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY migrations ./migrations
-# The project as a wheel (it carries the migrations), then installed with binary wheels only:
-# nothing is compiled, so neither stage needs a compiler. pip and setuptools are not kept.
+# The project as a wheel, built by setuptools (fetched by pip for the build alone): the `app/`
+# folder becomes the package `uforge_mock`, with migrations/ and the demo dataset inside it.
+# Then installed with binary wheels only: nothing is compiled, so neither stage needs a
+# compiler. pip and setuptools are not kept.
 RUN python3 -m venv /opt/uforge-mock \
  && /opt/uforge-mock/bin/pip wheel --no-cache-dir --no-deps --wheel-dir /tmp/wheels . \
  && /opt/uforge-mock/bin/pip install --no-cache-dir --only-binary=:all: /tmp/wheels/*.whl \

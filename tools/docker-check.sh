@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the uforge-mock image and check it for real, on a running Docker engine:
 #   1. docker build --network host (works with the classic builder); prints time and size
-#   2. the runtime image: no compiler, not root
+#   2. the runtime image: no compiler, not root, the package installed as `uforge_mock`
+#      (no top-level `app` to shadow a user's own) and its command answering
 #   3. a container with its SQLite store in a volume: healthy, then the black-box HTTP tests
 #   4. two containers started together on one PostgreSQL database (the second with two
 #      workers): both healthy, the black-box HTTP tests against each
@@ -100,6 +101,11 @@ docker run --rm --network host --entrypoint sh "$IMAGE" -c \
   'for tool in gcc cc c++ clang make; do if command -v "$tool"; then exit 1; fi; done' \
   || fail "the runtime image holds a compiler"
 [ "$(docker run --rm --network host --entrypoint id "$IMAGE" -u)" != 0 ] || fail "the image runs as root"
+docker run --rm --network host --entrypoint python3 "$IMAGE" -c \
+  'import importlib.util, uforge_mock; assert importlib.util.find_spec("app") is None' \
+  || fail "the image does not hold the package uforge_mock alone"
+docker run --rm --network host "$IMAGE" uforge-mock --help >/dev/null \
+  || fail "uforge-mock --help in the image"
 
 # ---------------------------------------------------------------- 3. SQLite in a volume
 port=$(free_port)
