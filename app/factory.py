@@ -2,9 +2,10 @@
 
 The layers a request crosses, outside in (ARCHITECTURE.md draws them):
 
-    Edge                      `//`, the `version` header, every error as a `uforgeError`
+    Edge                      `//`, the `version` header, the last word on failures
     ControlPlaneMiddleware    journal and faults (only with the control API on)
     middleware a user added   `app.add_middleware(...)`: it sees every request, UForge routes too
+    Failures                  a failure inside becomes its `uforgeError` (a bug: a 500)
     DirectRoutes              the UForge routes, served without FastAPI's per-request machinery
     FastAPI                   everything else: 404/405, the control API, /docs, /openapi.json
 """
@@ -31,7 +32,7 @@ from uforge_mock.control.journal import Journal
 from uforge_mock.control.middleware import ControlPlaneMiddleware
 from uforge_mock.control.plane import ControlPlane
 from uforge_mock.jobs.clock import Clock
-from uforge_mock.platform.edge import Edge
+from uforge_mock.platform.edge import Edge, Failures
 from uforge_mock.platform.runtime import Runtime, build_runtime
 from uforge_mock.settings import UFORGE_PREFIXES, Settings
 from uforge_mock.wire.errors import BadRequest, MethodNotAllowed, NotFound
@@ -96,7 +97,8 @@ class UForgeMockApp(FastAPI):
 
     `app.add_middleware(...)` works as in FastAPI, and what it adds wraps the UForge routes
     too: the stack is built here, with the user's middleware between the control plane and
-    the direct routes. FastAPI's own error middleware is left out: the edge answers errors.
+    the direct routes. FastAPI's own error middleware is left out: `Failures` and the edge
+    answer errors (`uforge_mock.platform.edge`).
     """
 
     def __init__(
@@ -122,7 +124,7 @@ class UForgeMockApp(FastAPI):
         stack: ASGIApp = ExceptionMiddleware(
             AsyncExitStackMiddleware(self.router), handlers=handlers, debug=self.debug
         )
-        stack = DirectRoutes(stack, routers=self._direct_routers)
+        stack = Failures(DirectRoutes(stack, routers=self._direct_routers), self.state.mock)
         for middleware in reversed(self.user_middleware):
             stack = middleware.cls(stack, *middleware.args, **middleware.kwargs)
         plane: ControlPlane | None = self.state.control

@@ -1,15 +1,17 @@
-"""The edge: the one ASGI layer around everything a uforge-mock server answers.
-
-Whatever answers inside it (the UForge routes served directly, FastAPI's own 404 and 405, the
-control plane, the documentation, middleware a user added), the edge does for every answer
-what the platform does:
+"""The edge: what the platform does for every answer a uforge-mock server gives, whatever
+answers (the UForge routes served directly, FastAPI's own 404 and 405, the control plane, the
+documentation, middleware a user added):
 
 - a path written with `//` routes like one with `/` (clients whose base URL ends with a slash
   send `/api//users/...`; the raw path, which API-key signatures cover, is left as sent);
 - every response carries the `version` header;
 - a vendor error (`UForgeException`) raised anywhere becomes its `uforgeError`, in the
-  negotiated format, and a bug becomes a 500 `uforgeError` (logged; never a trace);
+  negotiated format, and a bug becomes a 500 `uforgeError` (logged; never a trace):
+  `answer_failure`, the one place that decides, called by the two layers below;
 - `DropConnection` closes the connection without a byte of answer (the control plane's faults).
+
+`Edge` is the outermost layer; `Failures` sits right around the routes, so that the layers in
+between (a user's middleware, the journal) see a failure as the answer it becomes.
 """
 
 import asyncio
@@ -21,12 +23,18 @@ from uforge_mock.platform.runtime import Runtime
 from uforge_mock.wire.errors import UForgeException
 from uforge_mock.wire.responses import version_header
 
+# Set in the scope once an answer has begun: a failure after that cannot be answered.
+_ANSWERED = "uforge_mock.answered"
+
 
 class DropConnection(Exception):
     """Raise it to end a request with no answer at all: the connection is closed."""
 
 
 class Edge:
+    """The outermost layer: `//`, the `version` header, and the last word on failures (a bug
+    in a layer above `Failures`, such as a user's middleware, or a fault's error)."""
+
     def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
@@ -38,30 +46,58 @@ class Edge:
             return
         if "//" in scope["path"]:
             scope["path"] = collapse_slashes(scope["path"])
-        started = False
         version = self.version_header
 
         async def send_with_version(message: Message) -> None:
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
                 message["headers"] = [*message.get("headers", ()), version]
+                scope[_ANSWERED] = True  # what `answer_failure` asks, in every layer
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_version)
         except DropConnection:
             await drop_connection(send)
-        except UForgeException as error:
-            if started:
-                raise
-            response = await self.runtime.failure(Request(scope), error)
-            await response(scope, receive, send_with_version)
-        except Exception:
-            if started:
-                raise  # half an answer is out: uvicorn logs it and closes the connection
-            response = await self.runtime.internal_error(Request(scope))
-            await response(scope, receive, send_with_version)
+        except Exception as error:
+            await answer_failure(self.runtime, error, scope, receive, send_with_version)
+
+
+class Failures:
+    """The innermost layer, around the routes: a failure there becomes its answer here, so
+    that every layer between it and the edge (a user's middleware, the journal) sees the
+    `uforgeError` as an answer, as a client does."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        except DropConnection:
+            raise
+        except Exception as error:
+            await answer_failure(self.runtime, error, scope, receive, send)
+
+
+async def answer_failure(
+    runtime: Runtime, error: Exception, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Answer a request that failed with `error`: a vendor error as its `uforgeError`, any
+    other exception (a bug) as a logged 500 `uforgeError`, never a trace. When half an
+    answer is out already, nothing can be answered: the error goes on to the server, which
+    logs it and closes the connection."""
+    if scope.get(_ANSWERED):
+        raise error
+    request = Request(scope)
+    if isinstance(error, UForgeException):
+        response = await runtime.failure(request, error)
+    else:
+        response = await runtime.internal_error(request)
+    await response(scope, receive, send)
 
 
 def collapse_slashes(path: str) -> str:
