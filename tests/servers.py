@@ -32,7 +32,7 @@ def server_environment(data_dir: Path, **settings: str) -> dict[str, str]:
 def uforge_mock(
     tmp_path: Path, *arguments: str, database_url: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m app ARGUMENTS` on the store in `tmp_path/data`, as users run it."""
+    """Run `python -m uforge_mock ARGUMENTS` on the store in `tmp_path/data`, as users run it."""
     return subprocess.run(
         [sys.executable, "-m", "uforge_mock", *arguments],
         cwd=ROOT,
@@ -47,7 +47,7 @@ def uforge_mock(
 def server_process(
     data_dir: Path, *arguments: str, startup_timeout: float = 60, **settings: str
 ) -> Iterator[str]:
-    """Run `python -m app serve ARGUMENTS` and yield its base URL (without /api)."""
+    """Run `python -m uforge_mock serve ARGUMENTS` and yield its base URL (without /api)."""
     with server_processes(
         1, data_dir, *arguments, startup_timeout=startup_timeout, **settings
     ) as bases:

@@ -23,7 +23,7 @@ PARAMETER_DESCRIPTIONS = {
 PARAMETER_SCHEMAS = {
     "outputFormat": {"type": "string", "pattern": "^([Yy][Aa][Mm][Ll]|[Jj][Ss][Oo][Nn])$"},
 }
-# The demo dataset (app/demo/demo-seed.yml).
+# The demo dataset (app/store/demo-seed.yml).
 PARAMETER_EXAMPLES = {
     "uid": {"guest": "guest", "another user (403)": "viewer"},
     "msid": {"Zabbix": "918", "Broken (its exports fail)": "919", "unknown (404)": "404"},
