@@ -1,21 +1,23 @@
 """The control API under /_mock: protection, reset, seed, clock, ticket patches, journal and
 faults."""
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
+
+from tests.conftest import FAST_HASHING, GUEST, STATUS_17, T0, basic
+from uforge_mock.control.routes import router as control_router
 from uforge_mock.factory import create_app
 from uforge_mock.jobs.clock import FrozenClock
 from uforge_mock.platform.edge import DropConnection
 from uforge_mock.settings import Settings
-
-from tests.conftest import FAST_HASHING, GUEST, STATUS_17, T0, basic
 
 TOKEN = "s3cret-token"
 CONTROL = {"Authorization": f"Bearer {TOKEN}"}
@@ -252,11 +254,81 @@ def test_patch_restart_starts_the_export_again(control: TestClient) -> None:
     assert status(control)["percentage"] == 0
 
 
-@pytest.mark.parametrize(("eid", "body"), [("999", {}), ("abc", {}), ("17", {"outcome": "maybe"})])
-def test_bad_patches(control: TestClient, eid: str, body: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    ("eid", "body", "status_code", "message_id", "message", "parameters"),
+    [
+        pytest.param(
+            "999", {}, 404, "mock.error.notfound", "Export 999 not found", ["999"], id="unknown"
+        ),
+        pytest.param(
+            "abc",
+            {},
+            404,
+            "mock.error.notfound",
+            "Export abc not found",
+            ["abc"],
+            id="not-a-number",
+        ),
+        pytest.param(
+            "17",
+            {"outcome": "maybe"},
+            400,
+            "mock.error.bad_request",
+            "Invalid request: body.outcome: ",
+            [],
+            id="unknown-outcome",
+        ),
+        pytest.param(
+            "17",
+            {"percentage": 101},
+            400,
+            "mock.error.bad_request",
+            "Invalid request: body.percentage: ",
+            [],
+            id="percentage-above-100",
+        ),
+        pytest.param(
+            "17",
+            {"colour": "red"},
+            400,
+            "mock.error.bad_request",
+            "Invalid request: body.colour: ",
+            [],
+            id="unknown-field",
+        ),
+    ],
+)
+def test_bad_patch_is_404_for_an_unknown_export_and_400_when_invalid(
+    control: TestClient,
+    eid: str,
+    body: dict[str, object],
+    status_code: int,
+    message_id: str,
+    message: str,
+    parameters: list[str],
+) -> None:
     response = control.patch(f"/_mock/exports/{eid}", headers=CONTROL, json=body)
-    assert response.status_code in (400, 404)
-    assert "uforgeError" in response.json()
+    assert response.status_code == status_code
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()["uforgeError"]
+    assert set(error) == {
+        "localizedErrorMsg",
+        "requestMethod",
+        "requestUri",
+        "statusCode",
+        "timestamp",
+    }
+    assert (error["statusCode"], error["requestMethod"], error["requestUri"]) == (
+        status_code,
+        "PATCH",
+        f"/_mock/exports/{eid}",
+    )
+    localized = error["localizedErrorMsg"]
+    assert (localized["messageId"], localized["parameters"]) == (
+        message_id,
+        {"parameter": parameters},
+    )
+    assert localized["message"].startswith(message)
 
 
 def test_exports_are_listed_with_their_status(control: TestClient) -> None:
@@ -368,5 +440,34 @@ def test_delete_all_faults(control: TestClient) -> None:
     assert control.delete("/_mock/faults", headers=CONTROL).json() == {"cleared": 3}
 
 
-def test_unused_app_fixture_is_not_controlled(app: FastAPI) -> None:
-    assert not app.state.mock.settings.control_enabled
+def control_routes() -> list[tuple[str, str]]:
+    """(method, path) of every control API route, with a plausible value for each parameter."""
+    return sorted(
+        (method, re.sub(r"\{[^}]+\}", "17", route.path))
+        for route in control_router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    )
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, CONTROL, GUEST], ids=["no-credentials", "would-be-token", "uforge-credentials"]
+)
+def test_control_routes_do_not_exist_when_the_control_api_is_off(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    answers = {}
+    for method, path in control_routes():
+        response = client.request(method, path, headers=headers, json={})
+        error = response.json()["uforgeError"]
+        answers[method, path] = (
+            response.status_code,
+            response.headers["content-type"],
+            error["statusCode"],
+            error["localizedErrorMsg"]["messageId"],
+            error["requestUri"],
+        )
+    assert answers == {
+        (method, path): (404, "application/json", 404, "mock.error.notfound", path)
+        for method, path in control_routes()
+    }
