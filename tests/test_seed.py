@@ -7,7 +7,8 @@ import pytest
 import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from uforge_mock.store.seed import SeedError, parse_seed_text
+from uforge_mock.store.seed import parse_seed_text
+from uforge_mock.store.seed_errors import SeedError
 
 from tests.conftest import BASE_SEED, GUEST, seed
 

@@ -21,19 +21,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import uvicorn
-
-from uforge_mock.api.openapi import openapi_document
 from uforge_mock.cli.ctl import add_ctl_parser
 from uforge_mock.cli.offline import add_offline_parsers
 from uforge_mock.cli.options import database_option, settings_from
-from uforge_mock.control.openapi import control_openapi_document
-from uforge_mock.control.routes import router as control_router
-from uforge_mock.factory import create_app
-from uforge_mock.platform.runtime import build_runtime
 from uforge_mock.settings import Settings
-from uforge_mock.store.engine import create_store_engine, exclusive_preparation, migrate_to_head
-from uforge_mock.store.seed import SeedError
+from uforge_mock.store.seed_errors import SeedError
+
+# The commands import the server, the store and the docs when they run, not before: `--help`
+# and `ctl` (a client of a running server) stay quick to start.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,6 +123,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(arguments: argparse.Namespace) -> int:
+    import uvicorn
+
+    from uforge_mock.factory import create_app
+    from uforge_mock.platform.runtime import build_runtime
+
     settings = settings_from(arguments)
     # Prepared once here, so that several workers do not race to migrate and seed.
     runtime = build_runtime(settings)
@@ -159,6 +159,9 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 
 def _seed(arguments: argparse.Namespace) -> int:
+    from uforge_mock.platform.runtime import build_runtime
+    from uforge_mock.store.engine import exclusive_preparation, migrate_to_head
+
     runtime = build_runtime(settings_from(arguments, demo=False))
     with exclusive_preparation(runtime.engine):
         migrate_to_head(runtime.engine)
@@ -169,6 +172,8 @@ def _seed(arguments: argparse.Namespace) -> int:
 
 
 def _migrate(arguments: argparse.Namespace) -> int:
+    from uforge_mock.store.engine import create_store_engine, exclusive_preparation, migrate_to_head
+
     settings = settings_from(arguments)
     engine = create_store_engine(settings.resolved_database_url())
     with exclusive_preparation(engine):
@@ -179,6 +184,11 @@ def _migrate(arguments: argparse.Namespace) -> int:
 
 
 def _openapi(arguments: argparse.Namespace) -> int:
+    from uforge_mock.api.openapi import openapi_document
+    from uforge_mock.control.openapi import control_openapi_document
+    from uforge_mock.control.routes import router as control_router
+    from uforge_mock.factory import create_app
+
     settings = Settings()
     if arguments.control:
         document = control_openapi_document(settings.platform_version, control_router.routes)

@@ -4,15 +4,15 @@ import argparse
 import getpass
 import secrets
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from uforge_mock.api.routes.exports import MY_SOFTWARE_EXPORTS
 from uforge_mock.cli.options import settings_from
 from uforge_mock.cli.output import TICKET_COLUMNS, emit, table, ticket_row
-from uforge_mock.platform.runtime import Runtime, build_runtime
-from uforge_mock.store import queries
-from uforge_mock.store.engine import migrate_to_head
-from uforge_mock.store.seed import validate_seed_data
+
+if TYPE_CHECKING:
+    from uforge_mock.platform.runtime import Runtime
+
+# The store is imported when a command runs, not before (`uforge-mock --help` stays quick).
 
 
 def add_offline_parsers(commands: Any, database_option: Any) -> None:
@@ -45,13 +45,18 @@ def add_offline_parsers(commands: Any, database_option: Any) -> None:
     export_list.set_defaults(command=_export_list)
 
 
-def _offline_runtime(arguments: argparse.Namespace) -> Runtime:
+def _offline_runtime(arguments: argparse.Namespace) -> "Runtime":
+    from uforge_mock.platform.runtime import build_runtime
+    from uforge_mock.store.engine import migrate_to_head
+
     runtime = build_runtime(settings_from(arguments, demo=False))
     migrate_to_head(runtime.engine)
     return runtime
 
 
 def _user_add(arguments: argparse.Namespace) -> int:
+    from uforge_mock.store.seed import validate_seed_data
+
     password = arguments.password
     if arguments.generate_password:
         password = secrets.token_urlsafe(12)
@@ -72,6 +77,8 @@ def _user_add(arguments: argparse.Namespace) -> int:
 
 
 def _user_list(arguments: argparse.Namespace) -> int:
+    from uforge_mock.store import queries
+
     runtime = _offline_runtime(arguments)
     with runtime.engine.connect() as connection:
         users = queries.all_users(connection)
@@ -84,6 +91,8 @@ def _user_list(arguments: argparse.Namespace) -> int:
 
 
 def _export_list(arguments: argparse.Namespace) -> int:
+    from uforge_mock.api.routes.exports import MY_SOFTWARE_EXPORTS
+
     runtime = _offline_runtime(arguments)
     now = runtime.now_sync()
     with runtime.engine.connect() as connection:

@@ -28,7 +28,8 @@ from uforge_mock.control.openapi import control_openapi_document
 from uforge_mock.control.plane import ControlPlane
 from uforge_mock.jobs.clock import REAL_TIME, ClockState
 from uforge_mock.store import queries as store
-from uforge_mock.store.seed import SeedError, parse_seed_text
+from uforge_mock.store.seed import parse_seed_text
+from uforge_mock.store.seed_errors import SeedError
 from uforge_mock.wire.errors import BadRequest, ControlUnauthorized, NotFound
 from uforge_mock.wire.render import format_datetime
 

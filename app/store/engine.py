@@ -43,7 +43,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def migrations_dir() -> Path:
-    """The Alembic scripts: `migrations/` in a checkout, `app/_migrations` in an installed wheel."""
+    """The Alembic scripts: `migrations/` in a checkout, `uforge_mock/_migrations` in a wheel."""
     package = Path(__file__).resolve().parents[1]  # app/ in a checkout, uforge_mock/ installed
     for candidate in (package.parent / "migrations", package / "_migrations"):
         if (candidate / "env.py").is_file():

@@ -35,18 +35,10 @@ from uforge_mock.store.models import (
     User,
     seed_name,
 )
+from uforge_mock.store.seed_errors import SeedError
 
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Outcome = Literal["complete", "error", "cancelled", "running"]
-
-
-class SeedError(Exception):
-    """A seed document that cannot be loaded; `problems` holds one line per problem."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = problems
-        super().__init__("\n".join(f"{source}: {problem}" for problem in problems))
 
 
 class _Entry(BaseModel):
