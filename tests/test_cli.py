@@ -1,6 +1,7 @@
 """The `uforge-mock` command, run as users run it: in a process of its own."""
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
-from uforge_mock.store.engine import create_store_engine
 
 from tests.servers import server_process, uforge_mock
+from uforge_mock.store.engine import create_store_engine
 
 
 @pytest.fixture
@@ -88,11 +89,63 @@ def test_migrate_command_upgrades_the_database_url(tmp_path: Path, empty_databas
     assert set(SQLModel.metadata.tables) <= tables
 
 
-@pytest.mark.parametrize("command", ["serve", "seed", "migrate"])
+def words(text: str) -> str:
+    """`text` with every run of whitespace as one space: help text wraps with the terminal."""
+    return " ".join(text.split())
+
+
+# What each command's own --help lists at the start of a line (its options and positionals),
+# and what it says (what the command does, or its operations each with its one-line help).
+COMMAND_HELP = {
+    "serve": (
+        ["--host", "--port", "--database-url", "--seed", "--no-demo", "--workers",
+         "--no-access-log", "--control"],
+        ["The store is upgraded to the newest schema first"],
+    ),
+    "seed": (["FILE", "--database-url"], ["Load FILE (SEED.md format, YAML or JSON) all or"]),
+    "migrate": (["--database-url"], ["Run the Alembic migrations up to head"]),
+    "openapi": (["--output", "--control"], ["the app's OpenAPI document as JSON"]),
+    "ctl": (
+        ["--url", "--token", "--json"],
+        ["Talk to the control API of a running", "reset back to the state after",
+         "seed load a seed file (YAML or JSON), all or nothing",
+         "clock show or move the mock's time", "requests the journal of UForge requests",
+         "faults list, add, remove or clear injected faults", "patch change an export ticket",
+         "exports every export ticket and its status"],
+    ),
+    "user": ([], ["add add a user, or update one", "list the users and their entitlements"]),
+    "export": ([], ["list every export ticket and its status now"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", list(COMMAND_HELP))
 def test_help_explains_each_command(tmp_path: Path, command: str) -> None:
+    options, phrases = COMMAND_HELP[command]
     result = uforge_mock(tmp_path, command, "--help")
-    assert result.returncode == 0
-    assert "--database-url" in result.stdout
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: uforge-mock {command} ")
+    listed = [
+        option
+        for option in options
+        if re.search(rf"^ +{re.escape(option)}\b", result.stdout, re.MULTILINE)
+    ]
+    assert listed == options
+    assert [phrase for phrase in phrases if phrase in words(result.stdout)] == phrases
+
+
+def test_help_lists_every_command_with_what_it_does(tmp_path: Path) -> None:
+    result = uforge_mock(tmp_path, "--help")
+    assert result.returncode == 0, result.stderr
+    commands = [
+        "serve run the server (migrates the store, loads the seed or the demo dataset)",
+        "seed load a seed file into the store and exit",
+        "migrate upgrade the store's schema to the newest revision and exit",
+        "openapi write the OpenAPI document of the UForge routes",
+        "ctl drive a running server's control API (/_mock)",
+        "user add or list users in the store (offline)",
+        "export list export tickets in the store (offline)",
+    ]
+    assert [line for line in commands if line in words(result.stdout)] == commands
 
 
 def test_user_add_then_list(tmp_path: Path) -> None:
