@@ -18,8 +18,10 @@ install-test: $(BIN)/python
 run: install
 	$(BIN)/uforge-mock serve
 
+# Measures branch coverage of the package (the servers the tests start included), prints the
+# per-file figures and the TOTAL, and fails under the floor ([tool.coverage.report] fail_under).
 test: install-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered
 
 lint: install-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -33,4 +35,4 @@ docker-check: install-test
 	tools/docker-check.sh
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache .coverage .coverage.*
