@@ -12,14 +12,24 @@ from tests.servers import server_process
 
 @contextmanager
 def server_on(
-    backend: str, request: pytest.FixtureRequest, data_dir: Path, **settings: str
+    backend: str,
+    request: pytest.FixtureRequest,
+    data_dir: Path,
+    *,
+    startup_timeout: float = 60,
+    **settings: str,
 ) -> Iterator[str]:
     """Serve from a new SQLite file in `data_dir`, or a new database on the session's
     PostgreSQL server (`backend` "sqlite" or "postgresql"); yields the base URL."""
     if backend == "sqlite":
-        with server_process(data_dir, **settings) as base:
+        with server_process(data_dir, startup_timeout=startup_timeout, **settings) as base:
             yield base
         return
     postgres: PostgresServer = request.getfixturevalue("postgres")
-    with postgres.database() as url, server_process(data_dir, database_url=url, **settings) as base:
+    with (
+        postgres.database() as url,
+        server_process(
+            data_dir, startup_timeout=startup_timeout, database_url=url, **settings
+        ) as base,
+    ):
         yield base

@@ -11,13 +11,15 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
 from uforge_mock.factory import create_app
 from uforge_mock.jobs.clock import FrozenClock
+from uforge_mock.platform.runtime import Runtime
 from uforge_mock.settings import Settings
 from uforge_mock.store.engine import create_store_engine, migrate_to_head
 from uforge_mock.store.seed import SeedReport, validate_seed_data
@@ -32,8 +34,16 @@ SAMPLES = Path(__file__).resolve().parent / "contract_samples"
 T0 = datetime(2019, 6, 5, 21, 40, 12, tzinfo=UTC)
 STATUS_17 = "/api/users/guest/mysoftware/918/exports/17/status"
 
+
+class HashingCost(TypedDict):
+    """The `Settings` fields of the argon2 cost (typed, so `Settings(**cost)` type-checks)."""
+
+    password_hash_memory_kib: int
+    password_hash_time_cost: int
+
+
 # Argon2 at a tenth of the production cost: the same algorithm, tests stay fast.
-FAST_HASHING = {"password_hash_memory_kib": 1024, "password_hash_time_cost": 1}
+FAST_HASHING: HashingCost = {"password_hash_memory_kib": 1024, "password_hash_time_cost": 1}
 
 BASE_SEED: dict[str, Any] = {
     "users": [
@@ -91,7 +101,7 @@ GUEST = basic("guest", "guest-pw")
 
 
 def seed(app: FastAPI, data: dict[str, Any], *, source: str = "test") -> SeedReport:
-    runtime = app.state.mock
+    runtime: Runtime = app.state.mock
     document = validate_seed_data(data, source=source)
     return runtime.seed_loader().load(document, source=source, now=runtime.clock.now())
 

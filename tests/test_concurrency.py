@@ -53,7 +53,7 @@ def test_exports_created_while_a_seed_inserts_tickets_all_succeed(
     url = "/api/users/guest/mysoftware/918/exports"
     with ThreadPoolExecutor(max_workers=1) as pool:
         loading = pool.submit(seed, app, document)
-        created = []
+        created: list[int] = []
         while not loading.done() or len(created) < 5:
             response = client.post(url, headers={**GUEST, "Accept": "application/json"})
             assert response.status_code == 201, response.text

@@ -446,7 +446,7 @@ def control_routes() -> list[tuple[str, str]]:
         (method, re.sub(r"\{[^}]+\}", "17", route.path))
         for route in control_router.routes
         if isinstance(route, APIRoute)
-        for method in route.methods
+        for method in route.methods or ()
     )
 
 

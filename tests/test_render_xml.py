@@ -6,17 +6,18 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
+
+from tests.xmlcheck import assert_valid_uforge_xml
 from uforge_mock.wire.render import clean_text, field_names, format_datetime
 from uforge_mock.wire.render.xml import DECLARATION, NAMESPACE, render_xml
 from uforge_mock.wire.schemas import LocalizedMessage, OpStatus, Parameters, UForgeError, WireObject
-
-from tests.xmlcheck import assert_valid_uforge_xml
 
 
 def lxml_reference(document: WireObject) -> bytes:
     root = etree.Element(f"{{{NAMESPACE}}}{document.root}", nsmap={"ns0": NAMESPACE})
     _fill(root, document)
-    return DECLARATION + etree.tostring(root, encoding="UTF-8")
+    serialized: bytes = etree.tostring(root, encoding="UTF-8")  # lxml is untyped: Any
+    return DECLARATION + serialized
 
 
 def _fill(element: etree._Element, obj: WireObject) -> None:
