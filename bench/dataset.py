@@ -207,6 +207,7 @@ def bulk_fill(database_url: str, *, first: int, last: int, batch: int = 50_000) 
     users and mySoftware are loaded (the seed): SQLAlchemy Core executemany on the app's own
     table, so values are stored exactly as the app stores them. Returns the rows inserted."""
     from sqlalchemy import create_engine, insert
+
     from uforge_mock.store.queries import export_tickets
 
     engine = create_engine(database_url)

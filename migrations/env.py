@@ -1,9 +1,10 @@
 """Alembic environment: runs on the engine `uforge_mock.store.engine.alembic_config` hands over."""
 
-import uforge_mock.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
+
+import uforge_mock.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -7,10 +7,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
-from uforge_mock.api.direct import DirectRoutes
 
 from tests.conftest import GUEST, STATUS_17, basic
 from tests.xmlcheck import assert_valid_uforge_xml
+from uforge_mock.api.direct import DirectRoutes
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,11 @@ import pytest
 import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from uforge_mock.jobs.clock import FrozenClock
 
 from tests.conftest import GUEST, SAMPLES, basic, seed
 from tests.test_wire_format import shape
 from tests.xmlcheck import assert_valid_uforge_xml, child_names
+from uforge_mock.jobs.clock import FrozenClock
 
 JSON = {"Accept": "application/json"}
 SOFTWARE = "/api/users/guest/mysoftware/918"

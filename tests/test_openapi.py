@@ -3,13 +3,13 @@
 import json
 
 from openapi_spec_validator import validate
+
+from tests.conftest import ROOT
 from uforge_mock.api.openapi import openapi_document
 from uforge_mock.control.openapi import control_openapi_document
 from uforge_mock.control.routes import router as control_router
 from uforge_mock.factory import create_app
 from uforge_mock.settings import Settings
-
-from tests.conftest import ROOT
 
 CHECKED_IN = ROOT / "openapi" / "openapi.json"
 CONTROL = ROOT / "openapi" / "control.json"

@@ -5,12 +5,12 @@ import asyncio
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from tests.conftest import GUEST, STATUS_17, basic, seed
 from uforge_mock.platform.security import Credentials, CredentialVerifier, authorize, parse_basic
 from uforge_mock.store.passwords import PasswordHasher
 from uforge_mock.store.queries import UserRecord
 from uforge_mock.wire.errors import Forbidden, MissingEntitlement, Unauthorized
-
-from tests.conftest import GUEST, STATUS_17, basic, seed
 
 FAST = {"memory_kib": 1024, "time_cost": 1}
 

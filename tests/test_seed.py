@@ -7,10 +7,10 @@ import pytest
 import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from uforge_mock.store.seed import parse_seed_text
-from uforge_mock.store.seed_errors import SeedError
 
 from tests.conftest import BASE_SEED, GUEST, seed
+from uforge_mock.store.seed import parse_seed_text
+from uforge_mock.store.seed_errors import SeedError
 
 SEED_MD_EXAMPLE = """
 users:

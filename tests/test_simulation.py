@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 import pytest
-from uforge_mock.jobs.simulation import TicketFacts, export_state
 
 from tests.conftest import T0
+from uforge_mock.jobs.simulation import TicketFacts, export_state
 
 
 def ticket(

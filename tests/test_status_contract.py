@@ -6,10 +6,10 @@ from datetime import timedelta
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from uforge_mock.jobs.clock import FrozenClock
 
 from tests.conftest import GUEST, STATUS_17, T0, basic
 from tests.xmlcheck import assert_valid_uforge_xml
+from uforge_mock.jobs.clock import FrozenClock
 
 JSON = {"Accept": "application/json"}
 

@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import text
-from uforge_mock.jobs.clock import FrozenClock
 
 from tests.conftest import GUEST, SAMPLES, STATUS_17, T0, seed
 from tests.xmlcheck import assert_valid_uforge_xml, child_names
+from uforge_mock.jobs.clock import FrozenClock
 
 JSON = {"Accept": "application/json"}
 
