@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         control_token: the bearer token the control API requires.
         control_open: run the control API without a token (only when said explicitly).
         journal_size: requests the control API's journal keeps (per server process).
+
+    Limits (README, "Limits and hardening"):
+        (HTTP protocol)
+        (authentication)
+        (seeds and the store)
+        (control API)
     """
 
     model_config = SettingsConfigDict(env_prefix="UFORGE_MOCK_", extra="ignore")
@@ -67,6 +73,10 @@ class Settings(BaseSettings):
     control_token: str = ""
     control_open: bool = False
     journal_size: int = Field(default=1000, ge=1, le=1_000_000)
+    # ---- limits: the HTTP protocol (headers, connections, timeouts)
+    # ---- limits: authentication
+    # ---- limits: seeds and the store
+    # ---- limits: the control API
 
     @model_validator(mode="after")
     def _control_is_protected(self) -> "Settings":

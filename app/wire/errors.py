@@ -12,7 +12,14 @@
     ├── MethodNotAllowed              405  mock.error.method_not_allowed
     ├── NotAcceptable                 406  mock.error.not_acceptable
     ├── ExportNotComplete             409  mock.error.conflict.export_not_complete
+    ├── PayloadTooLarge               413  mock.error.limit.body
+    ├── UnsupportedMediaType          415  mock.error.unsupported_media_type
+    ├── RequestHeadersTooLarge        431  mock.error.limit.headers
     ├── InternalError                 500  mock.error.internal
+    ├── ServiceUnavailable            503  mock.error.unavailable   (with Retry-After)
+    │   ├── AuthenticationBusy        503  mock.error.unavailable.authentication
+    │   ├── StoreBusy                 503  mock.error.unavailable.store
+    │   └── TooManyConnections        503  mock.error.unavailable.connections
     └── InjectedFault                 any  mock.error.injected   (the control API's faults)
 
 Raising one anywhere in a request ends it with that status and a `uforgeError` body in the
@@ -138,6 +145,78 @@ class ExportNotComplete(UForgeException):
     @classmethod
     def for_id(cls, eid: int) -> "ExportNotComplete":
         return cls(f"Export {eid} is not complete: nothing to download yet", str(eid))
+
+
+class PayloadTooLarge(UForgeException):
+    """A request body larger than the route takes (`limit` bytes)."""
+
+    status_code = 413
+    message_id = "mock.error.limit.body"
+    default_message = "The request body is too large"
+
+    @classmethod
+    def over(cls, limit: int) -> "PayloadTooLarge":
+        return cls(f"The request body is larger than {limit} bytes", str(limit))
+
+
+class UnsupportedMediaType(UForgeException):
+    status_code = 415
+    message_id = "mock.error.unsupported_media_type"
+    default_message = "The request body's media type is not accepted here"
+
+    @classmethod
+    def accepting(cls, given: str, *accepted: str) -> "UnsupportedMediaType":
+        return cls(
+            f"Content-Type {given or '(none)'} is not accepted here; send one of: "
+            + ", ".join(accepted),
+            given,
+            *accepted,
+        )
+
+
+class RequestHeadersTooLarge(UForgeException):
+    """Request headers past the server's limit (`limit` bytes in all)."""
+
+    status_code = 431
+    message_id = "mock.error.limit.headers"
+    default_message = "The request headers are too large"
+
+    @classmethod
+    def over(cls, limit: int) -> "RequestHeadersTooLarge":
+        return cls(f"The request headers are larger than {limit} bytes", str(limit))
+
+
+class ServiceUnavailable(UForgeException):
+    """The server cannot take the request now; the client may try again after
+    `retry_after` seconds (the `Retry-After` header)."""
+
+    status_code = 503
+    message_id = "mock.error.unavailable"
+    default_message = "The service is busy: try again later"
+
+    def __init__(self, message: str | None = None, *parameters: str, retry_after: int = 1) -> None:
+        super().__init__(message, *parameters)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class AuthenticationBusy(ServiceUnavailable):
+    message_id = "mock.error.unavailable.authentication"
+    default_message = "Too many credential checks at once: try again after Retry-After"
+
+
+class StoreBusy(ServiceUnavailable):
+    message_id = "mock.error.unavailable.store"
+    default_message = (
+        "The store is busy (a seed or a reset is running): try again after Retry-After"
+    )
+
+
+class TooManyConnections(ServiceUnavailable):
+    message_id = "mock.error.unavailable.connections"
+    default_message = "Too many connections: try again after Retry-After"
 
 
 class InternalError(UForgeException):
