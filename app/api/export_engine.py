@@ -18,7 +18,7 @@ routes; nothing of the job is written twice.
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from fastapi import APIRouter, Request
 from sqlalchemy.exc import IntegrityError
@@ -63,6 +63,12 @@ class Archive:
     body: bytes
 
 
+class RouteOptions(TypedDict):
+    operation_id: str
+    summary: str
+    description: str
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
     """How one route of the family is documented (OpenAPI)."""
@@ -70,6 +76,13 @@ class Operation:
     operation_id: str
     summary: str
     description: str
+
+    def route_options(self) -> "RouteOptions":
+        return {
+            "operation_id": self.operation_id,
+            "summary": self.summary,
+            "description": self.description,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,9 +311,7 @@ def export_routes(family: ExportFamily) -> APIRouter:
         family.exports_path,
         create,
         methods=["POST"],
-        operation_id=operations.create.operation_id,
-        summary=operations.create.summary,
-        description=operations.create.description,
+        **operations.create.route_options(),
         status_code=201,
         responses=document_responses(
             family.document_type,
@@ -315,18 +326,14 @@ def export_routes(family: ExportFamily) -> APIRouter:
     get_and_head(
         router,
         export_path + "/status",
-        operation_id=operations.status.operation_id,
-        summary=operations.status.summary,
-        description=operations.status.description,
+        **operations.status.route_options(),
         responses=document_responses(OpStatus, errors=(401, 403, 404, 406)),
         response_class=Response,
     )(status)
     get_and_head(
         router,
         export_path + "/downloads",
-        operation_id=operations.download.operation_id,
-        summary=operations.download.summary,
-        description=operations.download.description,
+        **operations.download.route_options(),
         responses={
             200: {
                 "description": operations.archive,
@@ -341,9 +348,7 @@ def export_routes(family: ExportFamily) -> APIRouter:
         export_path,
         remove,
         methods=["DELETE"],
-        operation_id=operations.delete.operation_id,
-        summary=operations.delete.summary,
-        description=operations.delete.description,
+        **operations.delete.route_options(),
         status_code=204,
         responses={204: {"description": "Deleted"}, **error_responses((401, 403, 404))},
         response_class=Response,
