@@ -48,6 +48,10 @@ class Settings(BaseSettings):
         (authentication)
         (seeds and the store)
         (control API)
+        control_allowed_hosts: more names the control API answers to in `Host`, comma
+            separated (a compose service name, a name behind a proxy); `*` turns the `Host`
+            check off. The configured host, the address a request arrived on and, when
+            listening on loopback or every address, localhost/127.0.0.1/::1 always pass.
     """
 
     model_config = SettingsConfigDict(env_prefix="UFORGE_MOCK_", extra="ignore")
@@ -77,6 +81,7 @@ class Settings(BaseSettings):
     # ---- limits: authentication
     # ---- limits: seeds and the store
     # ---- limits: the control API
+    control_allowed_hosts: str = ""
 
     @model_validator(mode="after")
     def _control_is_protected(self) -> "Settings":

@@ -92,6 +92,98 @@ def test_open_control_api_needs_no_token(tmp_path: Path, clock: FrozenClock) -> 
         assert client.get("/_mock/clock").status_code == 200
 
 
+CROSS_SITE = "mock.error.forbidden.cross_site"
+
+
+def message_id(body: dict[str, dict[str, dict[str, str]]]) -> str:
+    return body["uforgeError"]["localizedErrorMsg"]["messageId"]
+
+
+@pytest.mark.parametrize(
+    ("bound", "arrived_on", "host", "allowed", "status"),
+    [
+        ("0.0.0.0", "172.17.0.2", "localhost:8080", "", 200),  # docker run -p 8080:8080
+        ("0.0.0.0", "172.17.0.2", "127.0.0.1:9090", "", 200),  # a published port
+        ("0.0.0.0", "172.17.0.2", "172.17.0.2:8080", "", 200),  # its own address
+        ("0.0.0.0", "172.17.0.2", "uforge-mock:8080", "", 403),  # a compose name, not allowed
+        ("0.0.0.0", "172.17.0.2", "uforge-mock:8080", "db, uforge-mock", 200),
+        ("10.1.2.3", "10.1.2.3", "localhost:8080", "", 403),  # not listening on loopback
+        ("mock.internal", "10.1.2.3", "mock.internal", "", 200),  # the configured name
+        ("127.0.0.1", "127.0.0.1", "attacker.example:8080", "", 403),  # DNS rebinding
+        ("127.0.0.1", "127.0.0.1", "attacker.example", "*", 200),  # the check turned off
+        ("127.0.0.1", "127.0.0.1", "localhost:8080:80", "", 403),
+    ],
+)
+def test_host_must_name_the_server(
+    control_settings: Settings,
+    clock: FrozenClock,
+    bound: str,
+    arrived_on: str,
+    host: str,
+    allowed: str,
+    status: int,
+) -> None:
+    settings = control_settings.model_copy(update={"host": bound, "control_allowed_hosts": allowed})
+    app = create_app(settings, clock=clock)
+    with TestClient(app, base_url=f"http://{arrived_on}:8080") as client:
+        response = client.get("/_mock/clock", headers={**CONTROL, "Host": host})
+    assert response.status_code == status, response.text
+    if status == 403:
+        assert message_id(response.json()) == CROSS_SITE
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Origin": "http://testserver"}, 200),
+        ({"Origin": "http://testserver:80", "Sec-Fetch-Site": "same-origin"}, 200),
+        ({"Origin": "https://testserver"}, 200),  # behind a TLS proxy
+        ({"Origin": "http://testserver:8080"}, 403),
+        ({"Origin": "http://attacker.example"}, 403),
+        ({"Origin": "null"}, 403),
+        ({"Sec-Fetch-Site": "cross-site"}, 403),
+        ({"Sec-Fetch-Site": "none"}, 200),  # typed in the address bar
+    ],
+)
+def test_origin_must_be_the_servers_own_even_with_the_token(
+    control: TestClient, headers: dict[str, str], status: int
+) -> None:
+    response = control.put("/_mock/clock", headers={**CONTROL, **headers}, json={"action": "run"})
+    assert response.status_code == status, response.text
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content_type", "body"),
+    [
+        ("PUT", "/_mock/clock", None, b'{"action": "run"}'),
+        ("PUT", "/_mock/clock", FORM, b"action=run"),
+        ("POST", "/_mock/faults", "multipart/form-data; boundary=b", b"--b--\r\n"),
+        ("PATCH", "/_mock/exports/17", "text/plain", b"{}"),
+        ("POST", "/_mock/seed", "text/x-yaml", b"users: []"),
+        ("POST", "/_mock/reset", "text/plain", b""),
+        ("DELETE", "/_mock/faults", FORM, b""),
+    ],
+    ids=["no-type", "form", "multipart", "text-plain", "unknown-yaml", "reset-text", "delete-form"],
+)
+def test_changes_are_taken_in_their_media_types_only(
+    control: TestClient, method: str, path: str, content_type: str | None, body: bytes
+) -> None:
+    headers = {**CONTROL, **({"Content-Type": content_type} if content_type else {})}
+    response = control.request(method, path, headers=headers, content=body)
+    assert response.status_code == 415, response.text
+    assert message_id(response.json()) == "mock.error.unsupported_media_type"
+
+
+def test_bodyless_changes_need_no_media_type(control: TestClient) -> None:
+    assert control.post("/_mock/reset", headers=CONTROL).status_code == 200
+    json_type = {**CONTROL, "Content-Type": "application/json"}
+    assert control.post("/_mock/reset", headers=json_type).status_code == 200  # the README's curl
+    assert control.delete("/_mock/requests", headers=CONTROL).status_code == 200
+
+
 def test_control_openapi_document_is_served(control: TestClient) -> None:
     document = control.get("/_mock/openapi.json", headers=CONTROL).json()
     assert "/_mock/clock" in document["paths"]

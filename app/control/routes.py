@@ -24,6 +24,13 @@ from starlette.responses import JSONResponse, Response
 from uforge_mock.api.deps import RuntimeDep, parse_id
 from uforge_mock.api.routes.exports import MY_SOFTWARE_EXPORTS
 from uforge_mock.control.faults import FaultSpec
+from uforge_mock.control.guard import (
+    CHANGING_METHODS,
+    JSON_MEDIA_TYPES,
+    YAML_MEDIA_TYPES,
+    refuse_cross_site,
+    require_media_type,
+)
 from uforge_mock.control.openapi import control_openapi_document
 from uforge_mock.control.plane import ControlPlane
 from uforge_mock.jobs.clock import REAL_TIME, ClockState
@@ -36,15 +43,25 @@ from uforge_mock.wire.render import format_datetime
 CONTROL_TAG = "mock control"
 
 
+# The media types a change-making route takes, by route name; the others take JSON alone.
+BODY_MEDIA_TYPES = {"seed": JSON_MEDIA_TYPES + YAML_MEDIA_TYPES}
+
+
 async def control_access(request: Request, runtime: RuntimeDep) -> None:
-    """Only the control token opens the control API (never the UForge credentials)."""
+    """Only requests made to this server directly (not by a web page: `control.guard`) and
+    the control token open the control API (never the UForge credentials); a change is
+    taken only in the route's own media types."""
     settings = runtime.settings
-    if settings.control_open and not settings.control_token:
-        return
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    expected = settings.control_token.encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
-        raise ControlUnauthorized()
+    refuse_cross_site(request, settings)
+    if not settings.control_open or settings.control_token:
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        expected = settings.control_token.encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+            raise ControlUnauthorized()
+    if request.method in CHANGING_METHODS:
+        route = request.scope.get("route")
+        accepted = BODY_MEDIA_TYPES.get(getattr(route, "name", ""), JSON_MEDIA_TYPES)
+        require_media_type(request, accepted)
 
 
 async def get_plane(request: Request) -> ControlPlane:

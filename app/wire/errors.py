@@ -5,7 +5,8 @@
     ├── Unauthorized                  401  mock.error.unauthorized
     │   └── ControlUnauthorized       401  mock.error.control.unauthorized
     ├── Forbidden                     403  mock.error.forbidden.user
-    │   └── MissingEntitlement        403  mock.error.forbidden.entitlement
+    │   ├── MissingEntitlement        403  mock.error.forbidden.entitlement
+    │   └── CrossSiteRefused          403  mock.error.forbidden.cross_site   (the control API)
     ├── NotFound                      404  mock.error.notfound
     │   ├── MySoftwareNotFound        404  mock.error.notfound.mysoftware
     │   └── ExportNotFound            404  mock.error.notfound.export
@@ -87,6 +88,31 @@ class MissingEntitlement(Forbidden):
     @classmethod
     def named(cls, login: str, entitlement: str) -> "MissingEntitlement":
         return cls(f"User {login} does not have the entitlement {entitlement}", login, entitlement)
+
+
+class CrossSiteRefused(Forbidden):
+    """A control API request a web page could have made on a browser's behalf: a `Host` that
+    is not the server's own name (DNS rebinding), or an `Origin` (or `Sec-Fetch-Site`) of
+    another site (`uforge_mock.control.guard` says why)."""
+
+    message_id = "mock.error.forbidden.cross_site"
+    default_message = "The control API answers only requests made to it directly"
+
+    @classmethod
+    def host(cls, host: str) -> "CrossSiteRefused":
+        return cls(
+            f"Host {host or '(none)'} is not one of this server's names "
+            "(UFORGE_MOCK_CONTROL_ALLOWED_HOSTS adds more)",
+            host,
+        )
+
+    @classmethod
+    def origin(cls, origin: str) -> "CrossSiteRefused":
+        return cls(f"Origin {origin} is not this server's own: cross-site request refused", origin)
+
+    @classmethod
+    def fetch_site(cls, site: str) -> "CrossSiteRefused":
+        return cls(f"Sec-Fetch-Site {site}: cross-site request refused", site)
 
 
 class NotFound(UForgeException):
