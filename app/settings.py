@@ -45,6 +45,17 @@ class Settings(BaseSettings):
 
     Limits (README, "Limits and hardening"):
         (HTTP protocol)
+        max_header_bytes: the request line and header fields of one request, in bytes; a
+            request past it is answered 431 and its connection closed, as soon as the limit
+            is crossed (nothing past it is read).
+        header_timeout_seconds: the time a connection has to send complete request headers,
+            from its opening (or from the first byte of each next request on it); then it is
+            closed. Connections that never send a byte are closed too.
+        keep_alive_seconds: how long an idle connection is kept open between requests.
+        max_connections: connections one server process serves at once; each one beyond is
+            answered 503 with `Retry-After` (once its request headers are in) and closed,
+            and past twice as many a new connection is closed at once. Lowered to what the
+            process's file-descriptor limit allows.
         (authentication)
         (seeds and the store)
         (control API)
@@ -78,6 +89,10 @@ class Settings(BaseSettings):
     control_open: bool = False
     journal_size: int = Field(default=1000, ge=1, le=1_000_000)
     # ---- limits: the HTTP protocol (headers, connections, timeouts)
+    max_header_bytes: int = Field(default=16384, ge=1024)
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    keep_alive_seconds: int = Field(default=5, ge=1)
+    max_connections: int = Field(default=1000, ge=1)
     # ---- limits: authentication
     # ---- limits: seeds and the store
     # ---- limits: the control API

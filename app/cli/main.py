@@ -126,6 +126,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     import uvicorn
 
     from uforge_mock.factory import create_app
+    from uforge_mock.platform.protocol import server_options
     from uforge_mock.platform.runtime import build_runtime
 
     settings = settings_from(arguments)
@@ -134,6 +135,8 @@ def _serve(arguments: argparse.Namespace) -> int:
     runtime.prepare()
     runtime.close()
     served = settings.model_copy(update={"migrate_on_start": False})
+    # The HTTP protocol with the server's limits (headers, timeouts, connections).
+    options = server_options(served)
     if settings.workers == 1:
         uvicorn.run(
             create_app(served),
@@ -141,6 +144,7 @@ def _serve(arguments: argparse.Namespace) -> int:
             port=settings.port,
             log_level="info",
             access_log=settings.access_log,
+            **options,
         )
         return 0
     # Worker processes build their own app from the environment: hand them these settings.
@@ -154,6 +158,7 @@ def _serve(arguments: argparse.Namespace) -> int:
         workers=settings.workers,
         log_level="info",
         access_log=settings.access_log,
+        **options,
     )
     return 0
 

@@ -14,6 +14,7 @@ import uvicorn
 import yaml
 
 from uforge_mock.factory import create_app
+from uforge_mock.platform.protocol import server_options
 from uforge_mock.platform.runtime import build_runtime
 from uforge_mock.settings import Settings
 
@@ -43,10 +44,16 @@ class MockServerError(Exception):
 
 
 class LiveServer:
-    """An ASGI app served by a real uvicorn in a background thread on a free loopback port."""
+    """An ASGI app served by a real uvicorn in a background thread on a free loopback port,
+    with the protocol limits of `settings` (the defaults when not given), as `serve` has."""
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1") -> None:
-        config = uvicorn.Config(app, host=host, port=0, log_level="warning", lifespan="on")
+    def __init__(
+        self, app: Any, *, host: str = "127.0.0.1", settings: Settings | None = None
+    ) -> None:
+        options = server_options(settings if settings is not None else Settings.model_construct())
+        config = uvicorn.Config(
+            app, host=host, port=0, log_level="warning", lifespan="on", **options
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="uforge-mock", daemon=True)
         self.host = host
@@ -236,6 +243,6 @@ class TemplateStore:
         shutil.copyfile(self.database, database)
         # The copy is already migrated and seeded: start without doing it again.
         settings = self.settings_for(database).model_copy(update={"migrate_on_start": False})
-        server = LiveServer(create_app(settings))
+        server = LiveServer(create_app(settings), settings=settings)
         server.start()
         return MockServer(server, settings)

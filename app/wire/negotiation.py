@@ -13,11 +13,21 @@ DOCUMENT_OFFERS = (XML, JSON)
 
 # A header longer than this is judged on its first ranges only; no client needs more.
 _MAX_RANGES = 64
+# The memory of answers holds short headers only, so that it stays small in bytes whatever
+# clients send (browsers send ~100 characters, the official clients one media type): keyed
+# on any header, 512 distinct 4 MB headers held 2 GB.
+_REMEMBERED_ENTRIES = 512
+_REMEMBERED_MAX_CHARS = 256
 
 
-@lru_cache(maxsize=512)
 def negotiate(accept: str | None, offers: tuple[str, ...] = DOCUMENT_OFFERS) -> str | None:
     """The offer the `Accept` header prefers, the first offer on a tie, or None."""
+    if accept is None or len(accept) <= _REMEMBERED_MAX_CHARS:
+        return _remembered(accept, offers)
+    return _choose(accept, offers)
+
+
+def _choose(accept: str | None, offers: tuple[str, ...]) -> str | None:
     if accept is None or not accept.strip():
         return offers[0]
     ranges = _parse(accept)
@@ -30,10 +40,13 @@ def negotiate(accept: str | None, offers: tuple[str, ...] = DOCUMENT_OFFERS) -> 
     return best
 
 
+_remembered = lru_cache(maxsize=_REMEMBERED_ENTRIES)(_choose)
+
+
 def _parse(accept: str) -> list[tuple[str, str, float]]:
     """(type, subtype, q) of each well-formed media range; malformed ranges are skipped."""
     ranges = []
-    for part in accept.split(",")[:_MAX_RANGES]:
+    for part in accept.split(",", _MAX_RANGES)[:_MAX_RANGES]:
         media, *params = part.split(";")
         kind, slash, subkind = media.strip().lower().partition("/")
         if not slash or not kind or not subkind or (kind == "*" and subkind != "*"):
