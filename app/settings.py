@@ -8,10 +8,14 @@ CLI build their own.
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ExportOutcome = Literal["complete", "error", "cancelled", "running"]
+
+# argon2 needs 8 KiB of memory per lane, and the hashes are made with argon2-cffi's 4 lanes
+# (passlib's argon2 takes that parallelism): less than 32 KiB and no password can be hashed.
+ARGON2_MIN_MEMORY_KIB = 32
 
 # Every UForge route answers under both: /api is public, /ufws the platform's internal prefix.
 UFORGE_PREFIXES = ("/api", "/ufws")
@@ -58,6 +62,14 @@ class Settings(BaseSettings):
             process's file-descriptor limit allows.
         (authentication)
         (seeds and the store)
+        seed_max_bytes: the largest seed document `POST /_mock/seed` takes, in bytes; a
+            larger body is answered 413 as soon as it is known to be larger (by its
+            Content-Length, or once that many bytes came) and is not parsed. A YAML seed
+            costs about a second of CPU per MiB to parse, JSON a thirtieth of that.
+        store_write_wait_seconds: how long a request's write (an export created, deleted or
+            patched, the clock moved) waits for the store while a seed, a reset or another
+            writer holds it; then it is answered 503 with `Retry-After`. Seeds and resets
+            wait 30 s (SQLite's busy timeout) and are answered so too.
         (control API)
         control_allowed_hosts: more names the control API answers to in `Host`, comma
             separated (a compose service name, a name behind a proxy); `*` turns the `Host`
@@ -78,7 +90,7 @@ class Settings(BaseSettings):
     export_duration_seconds: float = Field(default=10.0, ge=0)
     export_outcome: ExportOutcome = "complete"
     export_stop_percentage: int = Field(default=40, ge=0, le=100)
-    password_hash_memory_kib: int = Field(default=65536, ge=8)
+    password_hash_memory_kib: int = Field(default=65536)
     password_hash_time_cost: int = Field(default=3, ge=1)
     auth_max_concurrent_verifications: int = Field(default=2, ge=1)
     auth_cache_size: int = Field(default=10_000, ge=1)
@@ -95,8 +107,20 @@ class Settings(BaseSettings):
     max_connections: int = Field(default=1000, ge=1)
     # ---- limits: authentication
     # ---- limits: seeds and the store
+    seed_max_bytes: int = Field(default=4 * 2**20, ge=1024, le=2**30)
+    store_write_wait_seconds: float = Field(default=5.0, gt=0, le=300)
     # ---- limits: the control API
     control_allowed_hosts: str = ""
+
+    @field_validator("password_hash_memory_kib")
+    @classmethod
+    def _argon2_memory(cls, value: int) -> int:
+        if value < ARGON2_MIN_MEMORY_KIB:
+            raise ValueError(
+                f"argon2 needs at least {ARGON2_MIN_MEMORY_KIB} KiB (8 KiB for each of its 4 "
+                f"lanes); {value} KiB cannot hash a password"
+            )
+        return value
 
     @model_validator(mode="after")
     def _control_is_protected(self) -> "Settings":

@@ -428,6 +428,24 @@ def test_exports_are_listed_with_their_status(control: TestClient) -> None:
     assert [(e["dbId"], e["owner"]) for e in exports] == [(17, "guest")]
 
 
+def test_exports_are_listed_a_page_at_a_time(control: TestClient) -> None:
+    more = {"exports": [{"dbId": db_id, "mySoftware": 918} for db_id in (3, 40, 41)]}
+    assert control.post("/_mock/seed", headers=CONTROL, json=more).status_code == 200
+    first = control.get("/_mock/exports?limit=2", headers=CONTROL).json()
+    assert [e["dbId"] for e in first["exports"]] == [3, 17]
+    assert first["next"] == "/_mock/exports?limit=2&after=17"
+    second = control.get(first["next"], headers=CONTROL).json()
+    assert [e["dbId"] for e in second["exports"]] == [40, 41]
+    assert second["next"] is None
+
+
+@pytest.mark.parametrize("query", ["limit=1001", "limit=0", "after=-1", "after=x"])
+def test_a_page_beyond_the_limits_is_400(control: TestClient, query: str) -> None:
+    for listing in ("/_mock/exports", "/_mock/requests"):
+        response = control.get(f"{listing}?{query}", headers=CONTROL)
+        assert response.status_code == 400, (listing, response.text)
+
+
 # ---------------------------------------------------------------- journal
 
 
@@ -463,6 +481,50 @@ def test_journal_is_bounded(control: TestClient) -> None:
     entries = control.get("/_mock/requests", headers=CONTROL).json()["requests"]
     assert len(entries) == 5
     assert entries[-1]["id"] == 8
+
+
+def test_journal_answers_the_newest_or_the_page_after_an_id(control: TestClient) -> None:
+    for _ in range(8):
+        control.get("/api/status")
+    newest = control.get("/_mock/requests?limit=2", headers=CONTROL).json()
+    assert [e["id"] for e in newest["requests"]] == [7, 8] and newest["next"] is None
+    seen, following = [], "/_mock/requests?after=0&limit=2"
+    while following:
+        page = control.get(following, headers=CONTROL).json()
+        seen += [e["id"] for e in page["requests"]]
+        following = page["next"]
+    assert seen == [4, 5, 6, 7, 8]  # the journal keeps 5
+
+
+def test_journal_pages_keep_their_filters(control: TestClient) -> None:
+    for _ in range(3):
+        control.get(STATUS_17, headers=GUEST)
+        control.get("/api/status")
+    page = control.get("/_mock/requests?path=*/status&after=0&limit=1", headers=CONTROL).json()
+    assert page["next"] == "/_mock/requests?path=%2A%2Fstatus&limit=1&after=2"
+    assert [e["path"] for e in control.get(page["next"], headers=CONTROL).json()["requests"]] == [
+        STATUS_17
+    ]
+
+
+def test_a_seed_body_over_the_limit_is_413(tmp_path: Path, clock: FrozenClock) -> None:
+    settings = Settings(
+        data_dir=tmp_path, demo=False, control_enabled=True, control_token=TOKEN,
+        seed_max_bytes=1024, **FAST_HASHING,
+    )  # fmt: skip
+    headers = {**CONTROL, "Content-Type": "application/yaml"}
+    over = b"users: []" + b" " * 1024
+    with TestClient(create_app(settings, clock=clock)) as client:
+        declared = client.post("/_mock/seed", headers=headers, content=over)
+        chunks = iter([over[:600], over[600:]])  # no Content-Length: read until too much
+        streamed = client.post("/_mock/seed", headers=headers, content=chunks)
+        within = client.post("/_mock/seed", headers=headers, content=b"users: []" + b" " * 1000)
+    for response in (declared, streamed):
+        assert response.status_code == 413, response.text
+        error = response.json()["uforgeError"]["localizedErrorMsg"]
+        assert error["messageId"] == "mock.error.limit.body"
+        assert error["message"] == "The request body is larger than 1024 bytes"
+    assert within.status_code == 200, within.text
 
 
 # ---------------------------------------------------------------- faults

@@ -79,9 +79,12 @@ async def entitled_user(request: Request, entitlement: str) -> UserRecord:
     return user
 
 
+_ID_DIGITS = len(str(MAX_ID))
+
+
 def parse_id(text: str) -> int | None:
-    """A dbId from a path segment; None for anything but a positive 64-bit integer."""
-    if not text.isascii() or not text.isdigit() or len(text) > 19:
+    """A dbId from a path segment; None for anything but an integer from 1 to `MAX_ID`."""
+    if not text.isascii() or not text.isdigit() or len(text) > _ID_DIGITS:
         return None
     value = int(text)
     return value if 1 <= value <= MAX_ID else None

@@ -15,6 +15,8 @@ import httpx
 from uforge_mock.cli.output import TICKET_COLUMNS, emit, table, ticket_row
 
 DEFAULT_URL = "http://127.0.0.1:8080"
+# The most a page of the control API's listings holds (`control.routes.PAGE_SIZE`).
+PAGE_SIZE = 1000
 
 
 class CtlError(Exception):
@@ -61,7 +63,7 @@ def add_ctl_parser(commands: Any) -> None:
     requests = sub.add_parser("requests", help="the journal of UForge requests, newest last")
     requests.add_argument("--method")
     requests.add_argument("--path", help="a glob on the path, e.g. '*/status'")
-    requests.add_argument("--limit", type=int)
+    requests.add_argument("--limit", type=int, help="only the newest N")
     requests.add_argument("--clear", action="store_true", help="empty the journal")
     requests.set_defaults(ctl=_requests)
 
@@ -132,6 +134,19 @@ class _Control:
             raise CtlError(f"{response.status_code}: {message or response.text[:200]}")
         return body
 
+    def pages(self, path: str, key: str, cursor: str, params: dict[str, Any]) -> list[Any]:
+        """Every item of a listing the server answers a page at a time (`limit`, `after`,
+        `next`), from the first: `key` holds a page's items, `cursor` an item's id."""
+        items: list[Any] = []
+        query = {**params, "after": 0}
+        while True:
+            body = self.call("GET", path, params=query)
+            page = body.get(key) or []
+            items.extend(page)
+            if not body.get("next") or not page:
+                return items
+            query["after"] = page[-1][cursor]
+
 
 def _reset(arguments: argparse.Namespace, control: _Control) -> None:
     body = control.call("POST", "/reset")
@@ -189,8 +204,18 @@ def _requests(arguments: argparse.Namespace, control: _Control) -> None:
         body = control.call("DELETE", "/requests")
         emit(arguments, body, f"cleared {body['cleared']} requests")
         return
-    params = {k: v for k in ("method", "path", "limit") if (v := getattr(arguments, k)) is not None}
-    body = control.call("GET", "/requests", params=params)
+    if arguments.limit is not None and arguments.limit < 1:
+        raise CtlError("--limit must be at least 1")
+    params = {k: v for k in ("method", "path") if (v := getattr(arguments, k)) is not None}
+    if arguments.limit is not None and arguments.limit <= PAGE_SIZE:
+        # The newest N: one page.
+        query = {**params, "limit": arguments.limit}
+        entries = control.call("GET", "/requests", params=query)["requests"]
+    else:
+        entries = control.pages("/requests", "requests", "id", params)
+        if arguments.limit is not None:
+            entries = entries[-arguments.limit :]
+    body = {"requests": entries}
     rows = [
         {**entry, "user": entry["headers"].get("authorization", "-"), "ms": entry["durationMs"]}
         for entry in body["requests"]
@@ -246,5 +271,5 @@ def _patch(arguments: argparse.Namespace, control: _Control) -> None:
 
 
 def _exports(arguments: argparse.Namespace, control: _Control) -> None:
-    body = control.call("GET", "/exports")
+    body = {"exports": control.pages("/exports", "exports", "dbId", {})}
     emit(arguments, body, table([ticket_row(t) for t in body["exports"]], TICKET_COLUMNS))

@@ -21,11 +21,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from uforge_mock.cli.ctl import add_ctl_parser
 from uforge_mock.cli.offline import add_offline_parsers
 from uforge_mock.cli.options import database_option, settings_from
 from uforge_mock.settings import Settings
 from uforge_mock.store.seed_errors import SeedError
+from uforge_mock.wire.errors import UForgeException
 
 # The commands import the server, the store and the docs when they run, not before: `--help`
 # and `ctl` (a client of a running server) stay quick to start.
@@ -42,7 +45,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SeedError as error:
         print(f"uforge-mock: the seed was not loaded, nothing changed:\n{error}", file=sys.stderr)
         return 2
+    except ValidationError as error:
+        if error.title != Settings.__name__:
+            raise
+        # Settings from the environment or the options that cannot be (a setting's name is
+        # its UFORGE_MOCK_* variable, upper-cased).
+        print(f"uforge-mock: {_settings_problems(error)}", file=sys.stderr)
+        return 2
+    except UForgeException as error:  # the store busy (a server's seed or reset holds it)
+        print(f"uforge-mock: {error.message}", file=sys.stderr)
+        return 1
     return result
+
+
+def _settings_problems(error: ValidationError) -> str:
+    lines = [
+        f"UFORGE_MOCK_{'_'.join(str(part) for part in problem['loc']).upper()}: "
+        f"{problem['msg'].removeprefix('Value error, ')}"
+        for problem in error.errors(include_url=False)
+    ]
+    return "invalid settings:\n  " + "\n  ".join(lines)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -165,10 +187,11 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 def _seed(arguments: argparse.Namespace) -> int:
     from uforge_mock.platform.runtime import build_runtime
+    from uforge_mock.store.database import busy_as_unavailable
     from uforge_mock.store.engine import exclusive_preparation, migrate_to_head
 
     runtime = build_runtime(settings_from(arguments, demo=False))
-    with exclusive_preparation(runtime.engine):
+    with exclusive_preparation(runtime.engine), busy_as_unavailable():
         migrate_to_head(runtime.engine)
         report = runtime.load_seed_file(arguments.file)
     print(f"{arguments.file}: {report.summary()}")

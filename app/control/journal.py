@@ -71,22 +71,46 @@ class Journal:
         self._entries.append(entry)
         return entry
 
-    def entries(
-        self, *, method: str | None = None, path: str | None = None, limit: int | None = None
-    ) -> list[JournalEntry]:
-        """Entries oldest first; `path` is a glob (`*/status`), `method` case-insensitive."""
-        chosen = [
-            entry
-            for entry in self._entries
-            if (method is None or entry.method == method.upper())
-            and (path is None or fnmatchcase(entry.path, path))
-        ]
-        return chosen[-limit:] if limit else chosen
+    def page(
+        self,
+        *,
+        limit: int,
+        after: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> tuple[list[JournalEntry], bool]:
+        """At most `limit` matching entries, oldest first: the first ones with an id above
+        `after`, or without `after` the newest ones. The flag says whether more matching
+        entries follow the page's last one (a page of the newest has none after it). `path`
+        is a glob (`*/status`), `method` case-insensitive."""
+        if after is None:
+            newest: deque[JournalEntry] = deque(maxlen=limit)
+            for entry in reversed(self._entries):
+                if _matches(entry, method, path):
+                    newest.appendleft(entry)
+                    if len(newest) == limit:
+                        break
+            return list(newest), False
+        # Ids follow one another: the entries after `after` start at a known place.
+        start = after - self._entries[0].id + 1 if self._entries else 0
+        chosen: list[JournalEntry] = []
+        for entry in itertools.islice(self._entries, max(0, start), None):
+            if _matches(entry, method, path):
+                if len(chosen) == limit:
+                    return chosen, True
+                chosen.append(entry)
+        return chosen, False
 
     def clear(self) -> int:
         count = len(self._entries)
         self._entries.clear()
         return count
+
+
+def _matches(entry: JournalEntry, method: str | None, path: str | None) -> bool:
+    return (method is None or entry.method == method.upper()) and (
+        path is None or fnmatchcase(entry.path, path)
+    )
 
 
 def redact_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:

@@ -5,7 +5,8 @@ POST   /_mock/seed             load a seed document (JSON or YAML body), all or 
 GET    /_mock/clock            the mock's time
 PUT    /_mock/clock            freeze, advance, set, run again, or back to real time
 PATCH  /_mock/exports/{eid}    change a ticket's outcome, duration, messages, percentage
-GET    /_mock/requests         the journal of UForge requests (filter: method, path glob)
+GET    /_mock/exports          the tickets and their status, a page at a time (limit, after)
+GET    /_mock/requests         the journal of UForge requests (filter: method, path glob; pages)
 DELETE /_mock/requests         empty the journal
 GET    /_mock/faults           the injected faults
 POST   /_mock/faults           inject one
@@ -16,6 +17,7 @@ import hmac
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,9 +37,10 @@ from uforge_mock.control.openapi import control_openapi_document
 from uforge_mock.control.plane import ControlPlane
 from uforge_mock.jobs.clock import REAL_TIME, ClockState
 from uforge_mock.store import queries as store
+from uforge_mock.store.models import MAX_ID
 from uforge_mock.store.seed import parse_seed_text
 from uforge_mock.store.seed_errors import SeedError
-from uforge_mock.wire.errors import BadRequest, ControlUnauthorized, NotFound
+from uforge_mock.wire.errors import BadRequest, ControlUnauthorized, NotFound, PayloadTooLarge
 from uforge_mock.wire.render import format_datetime
 
 CONTROL_TAG = "mock control"
@@ -112,7 +115,7 @@ SEED_EXAMPLE = {
     },
 )
 async def seed(request: Request, runtime: RuntimeDep) -> Response:
-    body = await request.body()
+    body = await body_at_most(request, runtime.settings.seed_max_bytes)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -130,6 +133,20 @@ async def seed(request: Request, runtime: RuntimeDep) -> Response:
     except SeedError as error:
         raise SeedRejected(error) from None
     return json_response(report)
+
+
+async def body_at_most(request: Request, limit: int) -> bytes:
+    """The request's body, or 413 as soon as it is known to be larger than `limit` bytes: by
+    its Content-Length before a byte of it is read, else once more than that has come."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
+        raise PayloadTooLarge.over(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge.over(limit)
+    return bytes(body)
 
 
 class SeedRejected(BadRequest):
@@ -258,27 +275,79 @@ async def export_patch(
     return json_response(MY_SOFTWARE_EXPORTS.ticket_json(export, now))
 
 
-@router.get("/exports", summary="Every export ticket with its current status")
-async def exports_list(runtime: RuntimeDep) -> Response:
+# The listings answer a page at a time: a store or a journal of a million entries at once
+# was a body of hundreds of megabytes, built while the server answered nothing else.
+PAGE_SIZE = 1000
+
+
+def next_page(route: str, /, **query: object) -> str:
+    """The URL (from the root) of the page that follows, with the same filters."""
+    return f"{route}?{urlencode({k: v for k, v in query.items() if v is not None})}"
+
+
+@router.get(
+    "/exports",
+    summary="The export tickets with their current status, by dbId, a page at a time "
+    "(`next`: the following page, null after the last)",
+)
+async def exports_list(
+    runtime: RuntimeDep,
+    limit: Annotated[
+        int, Query(ge=1, le=PAGE_SIZE, description=f"at most this many (default {PAGE_SIZE})")
+    ] = PAGE_SIZE,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="only tickets with a larger dbId")
+    ] = 0,
+) -> Response:
     now = await runtime.now()
-    exports = await runtime.database.read(MY_SOFTWARE_EXPORTS.tickets.all)
+    exports = await runtime.database.read(
+        MY_SOFTWARE_EXPORTS.tickets.page, after=after, limit=limit + 1
+    )
+    page = exports[:limit]
+    following = None
+    if len(exports) > limit:
+        following = next_page("/_mock/exports", limit=limit, after=page[-1].facts.db_id)
     return json_response(
-        {"exports": [MY_SOFTWARE_EXPORTS.ticket_json(export, now) for export in exports]}
+        {
+            "exports": [MY_SOFTWARE_EXPORTS.ticket_json(export, now) for export in page],
+            "next": following,
+        }
     )
 
 
 # ---------------------------------------------------------------- journal
 
 
-@router.get("/requests", summary="The journal of requests to the UForge routes, newest last")
+@router.get(
+    "/requests",
+    summary="The journal of requests to the UForge routes, oldest first: the newest ones, or "
+    "with `after` a page of those that follow an id (`after=0`: from the oldest; `next`: "
+    "the following page, null after the last)",
+)
 async def requests_list(
     plane: PlaneDep,
     method: Annotated[str | None, Query(description="only this method")] = None,
     path: Annotated[str | None, Query(description="only paths matching this glob")] = None,
-    limit: Annotated[int | None, Query(ge=1, le=1_000_000, description="the newest N")] = None,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=PAGE_SIZE,
+            description=f"at most this many, the newest unless `after` is given "
+            f"(default {PAGE_SIZE})",
+        ),
+    ] = PAGE_SIZE,
+    after: Annotated[
+        int | None, Query(ge=0, description="only entries with a larger id, oldest first")
+    ] = None,
 ) -> Response:
-    entries = plane.journal.entries(method=method, path=path, limit=limit)
-    return json_response({"requests": [entry.as_json() for entry in entries]})
+    entries, more = plane.journal.page(limit=limit, after=after, method=method, path=path)
+    following = None
+    if more:
+        following = next_page(
+            "/_mock/requests", method=method, path=path, limit=limit, after=entries[-1].id
+        )
+    return json_response({"requests": [entry.as_json() for entry in entries], "next": following})
 
 
 @router.delete("/requests", summary="Empty the journal")

@@ -106,7 +106,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     return Runtime(
         settings=settings,
         engine=engine,
-        database=Database(engine),
+        database=Database(engine, write_wait_seconds=settings.store_write_wait_seconds),
         clock=clock or SystemClock(),
         hasher=hasher,
         verifier=CredentialVerifier(

@@ -16,12 +16,13 @@ from uforge_mock.store import queries
 from uforge_mock.store.engine import exclusive_preparation, migrate_to_head
 from uforge_mock.store.passwords import PasswordHasher
 from uforge_mock.store.seed import (
+    PreparedSeed,
     SeedDefaults,
-    SeedDocument,
     SeedLoader,
     SeedReport,
     hold_export_ids,
     read_seed_file,
+    settle_export_ids,
 )
 
 log = logging.getLogger("uforge_mock")
@@ -35,6 +36,8 @@ def prepare_store(
     """Migrate to head, then load the configured seed file, or the demo on an empty store."""
     with exclusive_preparation(engine):
         migrate_to_head(engine)
+        with Session(engine) as session, session.begin():
+            settle_export_ids(session)
         if settings.seed is not None:
             return load_seed_file(engine, settings, settings.seed, hasher=hasher, clock=clock)
         if settings.demo:
@@ -52,25 +55,25 @@ def reset_store(
 ) -> SeedReport | None:
     """Everything back to the start-up state, in one transaction: the rows the seeds and the
     clients made are deleted (ids are not reused), the clock runs in real time again, and the
-    configured seed (or the demo) is loaded afresh."""
-    configured: tuple[SeedDocument, str] | None = None
-    if settings.seed is not None:
-        configured = read_seed_file(settings.seed)
-    elif settings.demo:
-        configured = read_seed_file(demo_seed_path())
+    configured seed (or the demo) is loaded afresh. Its passwords are hashed before the
+    transaction begins."""
+    configured: tuple[PreparedSeed, str] | None = None
+    loader = seed_loader(engine, settings, hasher)
+    if settings.seed is not None or settings.demo:
+        document, source = read_seed_file(settings.seed or demo_seed_path())
+        configured = loader.prepare(document), source
     # Exclusive: two servers resetting one PostgreSQL store at once would both seed it afresh.
     with exclusive_preparation(engine), Session(engine) as session, session.begin():
         # Before the wipe: a create in flight holds the table and would wait on the wiped
         # rows, while the seed below waited on it.
         hold_export_ids(session)
         queries.wipe(session.connection())
+        settle_export_ids(session)
         if configured is None:
             return None
-        document, source = configured
+        prepared, source = configured
         now = clock.now()  # the clock was just reset to real time
-        return seed_loader(engine, settings, hasher).load_in(
-            session, document, source=source, now=now
-        )
+        return loader.load_in(session, prepared, source=source, now=now)
 
 
 def demo_seed_path() -> Path:

@@ -1,15 +1,51 @@
 """Store functions run for async request handlers: inline, or in the thread pool."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import anyio
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from uforge_mock.store.prepared import PreparedQuery
 from uforge_mock.store.sqlite_reads import SQLiteReader
+from uforge_mock.wire.errors import StoreBusy
 
 T = TypeVar("T")
+
+# How long a request's write waits for the store, unless the settings say.
+DEFAULT_WRITE_WAIT_SECONDS = 5.0
+# When a client answered StoreBusy may try again.
+BUSY_RETRY_AFTER_SECONDS = 2
+
+# SQLITE_BUSY and SQLITE_LOCKED (the low byte of an extended result code); PostgreSQL's
+# lock_not_available (lock_timeout), serialization_failure and deadlock_detected.
+_SQLITE_BUSY_CODES = {5, 6}
+_POSTGRESQL_BUSY_STATES = {"55P03", "40001", "40P01"}
+
+
+def store_busy(error: BaseException) -> bool:
+    """Whether `error` says the store was held by another writer (a seed, a reset) longer
+    than this one would wait: worth trying again, not a bug."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    code = getattr(original, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_BUSY_CODES
+    return getattr(original, "sqlstate", None) in _POSTGRESQL_BUSY_STATES
+
+
+@contextmanager
+def busy_as_unavailable() -> Iterator[None]:
+    """A store held too long by another writer becomes `StoreBusy` (503, Retry-After)."""
+    try:
+        yield
+    except DBAPIError as error:
+        if store_busy(error):
+            raise StoreBusy(retry_after=BUSY_RETRY_AFTER_SECONDS) from None
+        raise
 
 
 class Database:
@@ -18,12 +54,20 @@ class Database:
     Reads on an embedded SQLite file take tens of microseconds, less than a hop to the thread
     pool costs, so they run inline. A networked database could stall the event loop, so there
     every call goes to the thread pool; so do writes everywhere (they may wait on a lock).
+
+    A write waits at most `write_wait_seconds` for a store another writer holds (a seed, a
+    reset: seconds, where a request's own write takes a millisecond), then fails as
+    `StoreBusy`; a seed or a reset (`run_sync`) waits as long as the engine says (SQLite's busy
+    timeout, 30 s), and fails so too.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, *, write_wait_seconds: float = DEFAULT_WRITE_WAIT_SECONDS
+    ) -> None:
         self.engine = engine
         self.reads_inline = engine.dialect.name == "sqlite"
         self._loop_reader = SQLiteReader(engine) if self.reads_inline else None
+        self._write_wait_ms = max(1, round(write_wait_seconds * 1000))
 
     async def fetch(self, query: PreparedQuery, /, **params: Any) -> list[Any]:
         """Rows of a prepared query: inline on SQLite, in the thread pool elsewhere."""
@@ -49,16 +93,48 @@ class Database:
         return await anyio.to_thread.run_sync(self._read, function, arguments)
 
     async def write(self, function: Callable[..., T], /, **arguments: Any) -> T:
+        """`function` in a transaction of its own, in the thread pool; `StoreBusy` when the
+        store stays held by another writer longer than the write may wait."""
         return await anyio.to_thread.run_sync(self._write, function, arguments)
 
     async def run_sync(self, function: Callable[..., T], /, *arguments: Any) -> T:
-        """Any blocking function (one that opens its own transaction) in the thread pool."""
-        return await anyio.to_thread.run_sync(function, *arguments)
+        """Any blocking function (one that opens its own transaction) in the thread pool;
+        `StoreBusy` when another writer held the store past the engine's wait."""
+        return await anyio.to_thread.run_sync(self._run_sync, function, arguments)
+
+    def _run_sync(self, function: Callable[..., T], arguments: tuple[Any, ...]) -> T:
+        with busy_as_unavailable():
+            return function(*arguments)
 
     def _read(self, function: Callable[..., T], arguments: dict[str, Any]) -> T:
         with self.engine.connect() as connection:
             return function(connection, **arguments)
 
     def _write(self, function: Callable[..., T], arguments: dict[str, Any]) -> T:
-        with self.engine.begin() as connection:
+        with (
+            busy_as_unavailable(),
+            self.engine.connect() as connection,
+            self._waiting_briefly(connection),
+            connection.begin(),
+        ):
+            if connection.dialect.name == "postgresql":
+                # LOCAL: back to the server's default when the transaction ends.
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = {self._write_wait_ms}")
             return function(connection, **arguments)
+
+    @contextmanager
+    def _waiting_briefly(self, connection: Connection) -> Iterator[None]:
+        """On SQLite, the connection's busy timeout shortened for this write (and then put
+        back: a pooled connection serves seeds too)."""
+        if connection.dialect.name != "sqlite":
+            yield
+            return
+        # The driver's own connection: a PRAGMA through SQLAlchemy would begin a transaction.
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        (usual,) = driver.execute("PRAGMA busy_timeout").fetchone()
+        driver.execute(f"PRAGMA busy_timeout = {self._write_wait_ms}")
+        try:
+            yield
+        finally:
+            driver.execute(f"PRAGMA busy_timeout = {int(usual)}")

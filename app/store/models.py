@@ -11,8 +11,17 @@ from sqlmodel import Field, SQLModel
 
 from uforge_mock.jobs.simulation import OUTCOMES
 
-# The largest dbId (the vendor's xs:long).
-MAX_ID = 2**63 - 1
+# The largest dbId: 2^53 - 1, the largest integer a JavaScript client holds exactly (a JSON
+# number is a double there), though the vendor's xs:long goes further. A path naming a larger
+# one names nothing.
+MAX_ID = 2**53 - 1
+# The largest dbId a seed may give. The store numbers new export tickets after the largest
+# ticket id, one at a time: ids up to 2^52 leave it 2^52 - 1 new ids (at ten thousand creates a
+# second, fourteen thousand years) before MAX_ID, so its own ids stay exact too, and an id near
+# the column's 64-bit limit (where SQLite and PostgreSQL stop numbering) is never reached.
+MAX_SEED_ID = 2**52
+# The largest xs:long (sizes and revisions, which no client needs to be exact to the unit).
+MAX_LONG = 2**63 - 1
 
 # SQLite only auto-numbers a column declared exactly INTEGER PRIMARY KEY; elsewhere ids are 64-bit
 # like the vendor's xs:long dbIds.
@@ -69,9 +78,9 @@ class MySoftwareFields(SQLModel):
     default_install_location: str | None = None
     install_location: str | None = None
     restricted: bool = False
-    installed_size: int | None = Field(default=None, ge=0, le=MAX_ID, sa_type=BigInteger)
-    size: int = Field(default=0, ge=0, le=MAX_ID, sa_type=BigInteger)
-    revision: int = Field(default=1, ge=0, le=MAX_ID, sa_type=BigInteger)
+    installed_size: int | None = Field(default=None, ge=0, le=MAX_LONG, sa_type=BigInteger)
+    size: int = Field(default=0, ge=0, le=MAX_LONG, sa_type=BigInteger)
+    revision: int = Field(default=1, ge=0, le=MAX_LONG, sa_type=BigInteger)
     maintainer: str | None = None
     website: str | None = None
     imported: bool = False

@@ -82,6 +82,15 @@ class ExportTickets:
         rows = connection.execute(self._query.order_by(self.table.c.db_id)).all()
         return [record for row in rows if (record := self.from_rows([row])) is not None]
 
+    def page(self, connection: Connection, *, after: int, limit: int) -> list[ExportRecord]:
+        """At most `limit` tickets, by id, from the first one above `after` (a listing in
+        pages: all of a large store at once would be a body of hundreds of megabytes)."""
+        statement = (
+            self._query.where(self.table.c.db_id > after).order_by(self.table.c.db_id).limit(limit)
+        )
+        rows = connection.execute(statement).all()
+        return [record for row in rows if (record := self.from_rows([row])) is not None]
+
     def create(
         self,
         connection: Connection,

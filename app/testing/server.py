@@ -145,10 +145,17 @@ class MockServer:
         return datetime.fromisoformat(self._call("GET", "/clock")["now"])
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
-        """The requests the UForge routes received, oldest first (`path` is a glob)."""
-        params = {k: v for k, v in (("method", method), ("path", path)) if v is not None}
-        entries: list[dict[str, Any]] = self._call("GET", "/requests", params=params)["requests"]
-        return entries
+        """The requests the UForge routes received, oldest first (`path` is a glob): every
+        one the journal holds, read a page at a time."""
+        params: dict[str, Any] = {"after": 0}
+        params.update((k, v) for k, v in (("method", method), ("path", path)) if v is not None)
+        entries: list[dict[str, Any]] = []
+        while True:
+            page = self._call("GET", "/requests", params=params)
+            entries.extend(page["requests"])
+            if not page.get("next") or not page["requests"]:
+                return entries
+            params["after"] = page["requests"][-1]["id"]
 
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")
