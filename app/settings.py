@@ -61,6 +61,13 @@ class Settings(BaseSettings):
             and past twice as many a new connection is closed at once. Lowered to what the
             process's file-descriptor limit allows.
         (authentication)
+        auth_max_verifications_per_login: checks of credentials not yet remembered that one
+            login may have at once, waiting or running; one more is answered 503 with
+            `Retry-After` at once (a flood of one login's wrong passwords holds no more).
+        auth_max_waiting_verifications: real users' checks waiting for a hashing slot, over
+            all logins (served round-robin across logins); past it any check is answered 503
+            with `Retry-After` at once. A waiting check whose client has gone is dropped.
+        auth_retry_after_seconds: the `Retry-After` of those 503s.
         (seeds and the store)
         seed_max_bytes: the largest seed document `POST /_mock/seed` takes, in bytes; a
             larger body is answered 413 as soon as it is known to be larger (by its
@@ -106,6 +113,9 @@ class Settings(BaseSettings):
     keep_alive_seconds: int = Field(default=5, ge=1)
     max_connections: int = Field(default=1000, ge=1)
     # ---- limits: authentication
+    auth_max_verifications_per_login: int = Field(default=2, ge=1)
+    auth_max_waiting_verifications: int = Field(default=32, ge=0)
+    auth_retry_after_seconds: int = Field(default=1, ge=1)
     # ---- limits: seeds and the store
     seed_max_bytes: int = Field(default=4 * 2**20, ge=1024, le=2**30)
     store_write_wait_seconds: float = Field(default=5.0, gt=0, le=300)

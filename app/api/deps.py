@@ -8,6 +8,7 @@ dependency injection re-inspects every dependency on every request, and on this 
 routes, which are not hot, use `RuntimeDep`.
 """
 
+import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -62,8 +63,24 @@ async def authenticated_user(request: Request) -> UserRecord:
             return None
         return store.user_from_rows(await database.fetch(store.USER_BY_LOGIN, login=login))
 
+    async def client_gone() -> None:
+        # Only called while a check waits for its turn (never on a remembered credential), so
+        # a flood of clients that give up leaves no hashing behind. The client's leaving is an
+        # `http.disconnect` from `receive`; a request with a body is not watched, since reading
+        # it here would take it from the handler.
+        headers = request.headers
+        if "transfer-encoding" in headers or headers.get("content-length", "0") != "0":
+            await asyncio.get_running_loop().create_future()  # waits until cancelled
+        while (await request.receive())["type"] != "http.disconnect":
+            # The request's empty body, taken here: kept where Starlette reads it from, so
+            # that a later read of the body gets it rather than waiting for the client to go.
+            request._body = b""
+
     return await authenticate_basic(
-        request.headers.get("authorization"), load_user=load_user, verifier=runtime.verifier
+        request.headers.get("authorization"),
+        load_user=load_user,
+        verifier=runtime.verifier,
+        client_gone=client_gone,
     )
 
 

@@ -113,5 +113,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
             hasher,
             max_concurrent=settings.auth_max_concurrent_verifications,
             cache_size=settings.auth_cache_size,
+            max_per_login=settings.auth_max_verifications_per_login,
+            max_waiting=settings.auth_max_waiting_verifications,
+            retry_after=settings.auth_retry_after_seconds,
         ),
     )

@@ -9,19 +9,39 @@ import binascii
 import hashlib
 import hmac
 import os
-from collections import OrderedDict
+import secrets
+import time
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote_plus
 
 import anyio
 
 from uforge_mock.store.passwords import PasswordHasher
 from uforge_mock.store.queries import UserRecord
-from uforge_mock.wire.errors import Forbidden, MissingEntitlement, Unauthorized
+from uforge_mock.wire.errors import (
+    AuthenticationBusy,
+    Forbidden,
+    MissingEntitlement,
+    Unauthorized,
+)
 
 # A longer Authorization header is refused before any decoding: no real credential is that big.
 MAX_AUTHORIZATION_LENGTH = 4096
+
+# An unknown user's check waits as long as a real one once this many real verifications were
+# timed, drawing from the last CALIBRATION_SIZE of them: a hash's time changes with the
+# machine's load, and a short window follows it (a long one would lag behind it). When no
+# verification was timed for CALIBRATION_REFRESH seconds (a flood of unknown users alone), one
+# unknown user's check at a time hashes the dummy again: at most about one hash a second, so
+# that the timings stay those of now.
+CALIBRATION_MIN = 4
+CALIBRATION_SIZE = 8
+CALIBRATION_REFRESH = 1.0
+
+ClientGone = Callable[[], Awaitable[None]]
+"""Completes when the client of a request has gone (disconnected); never while it is there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +90,20 @@ class _BoundedMemory:
         self._keys.clear()
 
 
+@dataclass(eq=False, slots=True)
+class _Turn:
+    """A check waiting for its turn at the hashing slots."""
+
+    login: str
+    known: bool  # a real user's check, which always hashes
+    # Set when its turn comes: True with a slot to hash in, False for an unknown user's check
+    # once calibrated (whether it is, is decided then: a flood's backlog of unknown users
+    # queued while the server was cold takes no hashing either once it is not).
+    granted: "asyncio.Future[bool]" = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
 class CredentialVerifier:
     """Decides whether a password matches a user's stored hash, remembering the answers.
 
@@ -77,24 +111,88 @@ class CredentialVerifier:
     key so that no password is kept in clear: a changed password changes the stored hash, so
     the old answers no longer apply, and an accepted key can only ever be that exact password.
     Both accepted and rejected pairs are remembered, so a flood of one wrong password costs one
-    hash. Verifications run in worker threads, at most `max_concurrent` at once (argon2 takes
-    64 MiB each), and identical ones in flight at the same time share one result.
+    hash, and identical checks in flight at the same time share one result.
+
+    A check of credentials not yet remembered is bounded, so that a flood of them cannot starve
+    a new login (a first login, any login after a restart or a password change):
+
+    - at most `max_concurrent` hashes at once, in worker threads (argon2 takes 64 MiB each);
+    - at most `max_per_login` checks per login, waiting or running, and at most `max_waiting`
+      real users' checks waiting in all: past either, `AuthenticationBusy` (503,
+      `Retry-After`) at once, for any check. A flood of one login's wrong passwords holds
+      `max_per_login` places, never the whole queue;
+    - the waiting checks are served round-robin across logins, not first-come: a new login
+      waits for at most one check of each other login waiting, not for a flood's backlog;
+    - a check waiting for its turn whose client has gone (`client_gone` completed) is dropped,
+      never hashed: a flood of clients that give up leaves no backlog behind it;
+    - an unknown user's check takes no hashing slot once the verifier is calibrated: it waits
+      for its turn like any check (same bounds, same queue, same 503s), then, instead of a hash
+      against a dummy, sleeps a duration drawn from the last real verifications. An
+      unknown-user flood costs no hashing, and an unknown user still takes what a wrong
+      password takes. Until `CALIBRATION_MIN` real checks were timed, it hashes (the dummy).
+
+    What the last point leaves: an unknown user's check does not hold a slot, so while the
+    slots are saturated, one more wrong password for a real user delays the next checks by one
+    hash and an unknown user does not. Telling them apart so takes saturating the slots and
+    timing one's own checks around the probe; making unknown users hold a slot instead would
+    let a flood of random logins starve every new login, which is the attack this stops.
     """
 
-    def __init__(self, hasher: PasswordHasher, *, max_concurrent: int, cache_size: int) -> None:
+    def __init__(
+        self,
+        hasher: PasswordHasher,
+        *,
+        max_concurrent: int,
+        cache_size: int,
+        max_per_login: int,
+        max_waiting: int,
+        retry_after: int,
+    ) -> None:
         self._hasher = hasher
+        # Our own bound on the thread pool too: hashes never wait behind the store's reads.
         self._limiter = anyio.CapacityLimiter(max_concurrent)
         self._key = os.urandom(32)
         self._accepted = _BoundedMemory(cache_size)
         self._rejected = _BoundedMemory(cache_size)
         self._in_flight: dict[bytes, asyncio.Future[bool]] = {}
-        # Observable counters (tests, diagnostics): hashes checked, and most at once.
+        self._max_per_login = max_per_login
+        self._max_waiting = max_waiting
+        self._retry_after = retry_after
+        self._free_slots = max_concurrent
+        # Checks per login, waiting or running (an entry only while there is one).
+        self._per_login: dict[str, int] = {}
+        # The waiting checks by login; the first login is served next, then goes last.
+        self._turns: OrderedDict[str, deque[_Turn]] = OrderedDict()
+        # Real users' checks among them, what `max_waiting` bounds. Unknown users' wait too,
+        # for their turn but for no hashing: counted, a flood of them mixed with one of wrong
+        # passwords would hold the whole queue and turn every new login away. The bound is
+        # applied alike to every check, so a 503 still does not tell which kind one is.
+        self._waiting = 0
+        # Seconds that the last verifications took, real users' and the dummy's alike (both
+        # hashes are made at the cost in force: a check takes the same either way), when the
+        # last was timed, and whether an unknown user's check is hashing to renew them.
+        self._check_times: deque[float] = deque(maxlen=CALIBRATION_SIZE)
+        self._last_timed = 0.0
+        self._renewing = False
+        # Observable counters (tests, diagnostics): hashes checked, and most at once; checks
+        # refused busy, and dropped because their client had gone.
         self.verifications = 0
         self.peak_concurrency = 0
+        self.refused = 0
+        self.dropped = 0
         self._running = 0
 
-    async def verify(self, credentials: Credentials, stored_hash: str | None) -> bool:
-        """True only when `credentials.password` matches `stored_hash` (None: unknown user)."""
+    async def verify(
+        self,
+        credentials: Credentials,
+        stored_hash: str | None,
+        *,
+        client_gone: ClientGone | None = None,
+    ) -> bool:
+        """True only when `credentials.password` matches `stored_hash` (None: unknown user).
+
+        `AuthenticationBusy` when the check would pass the bounds, or when its client has gone
+        (`client_gone` completed) before its turn came."""
         key = self._memory_key(credentials, stored_hash)
         if key in self._accepted:
             return True
@@ -103,10 +201,35 @@ class CredentialVerifier:
         pending = self._in_flight.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
+        return await self._check(key, credentials, stored_hash, client_gone)
+
+    def forget(self) -> None:
+        """Drop every remembered answer (the store was reset)."""
+        self._accepted.clear()
+        self._rejected.clear()
+
+    # ------------------------------------------------------------ credentials not remembered
+
+    async def _check(
+        self,
+        key: bytes,
+        credentials: Credentials,
+        stored_hash: str | None,
+        client_gone: ClientGone | None,
+    ) -> bool:
+        login = credentials.login
+        # Decided before anything else and alike for every login, known or not: a 503 must
+        # not tell an unknown user from a real one either.
+        held = self._per_login.get(login, 0)
+        must_wait = not self._free_slots or bool(self._turns)
+        if held >= self._max_per_login or (must_wait and self._waiting >= self._max_waiting):
+            self.refused += 1
+            raise AuthenticationBusy(retry_after=self._retry_after)
+        self._per_login[login] = held + 1
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._in_flight[key] = future
         try:
-            matched = await self._verify_in_thread(credentials.password, stored_hash)
+            matched = await self._checked(login, credentials.password, stored_hash, client_gone)
             (self._accepted if matched else self._rejected).add(key)
             future.set_result(matched)
             return matched
@@ -116,21 +239,107 @@ class CredentialVerifier:
             raise
         finally:
             del self._in_flight[key]
+            remaining = self._per_login[login] - 1
+            if remaining:
+                self._per_login[login] = remaining
+            else:
+                del self._per_login[login]
 
-    def forget(self) -> None:
-        """Drop every remembered answer (the store was reset)."""
-        self._accepted.clear()
-        self._rejected.clear()
+    async def _checked(
+        self, login: str, password: str, stored_hash: str | None, client_gone: ClientGone | None
+    ) -> bool:
+        if not self._free_slots or self._turns:
+            hashes = await self._wait_turn(_Turn(login, stored_hash is not None), client_gone)
+        else:
+            hashes = self._takes_slot(stored_hash is not None)
+        if not hashes:
+            # An unknown user, once calibrated: the time of a real check, without its CPU.
+            await asyncio.sleep(secrets.choice(self._check_times))  # a draw: the spread too
+            return False
+        try:
+            return await self._verify_in_thread(password, stored_hash)
+        finally:
+            if stored_hash is None:
+                self._renewing = False
+            self._release_slot()
+
+    async def _wait_turn(self, turn: _Turn, client_gone: ClientGone | None) -> bool:
+        """Wait until `_grant` gives `turn` its go; whether it has a slot to hash in. Raises
+        `AuthenticationBusy` when the client goes first: the check is dropped unhashed."""
+        self._turns.setdefault(turn.login, deque()).append(turn)
+        self._waiting += turn.known
+        watch = asyncio.ensure_future(client_gone()) if client_gone is not None else None
+        try:
+            if watch is not None:
+                await asyncio.wait((turn.granted, watch), return_when=asyncio.FIRST_COMPLETED)
+                if watch.done() and not watch.cancelled() and watch.exception() is None:
+                    self.dropped += 1
+                    raise AuthenticationBusy(retry_after=self._retry_after)
+            return await turn.granted  # (when the watch itself failed, without it)
+        except BaseException:
+            if not turn.granted.done():
+                turn.granted.cancel()
+                self._withdraw(turn)
+            elif turn.granted.result():
+                self._release_slot()  # granted in the meantime: the slot goes to the next
+            raise
+        finally:
+            if watch is not None and not watch.done():
+                watch.cancel()
+
+    def _withdraw(self, turn: _Turn) -> None:
+        turns = self._turns[turn.login]
+        turns.remove(turn)
+        if not turns:
+            del self._turns[turn.login]
+        self._waiting -= turn.known
+
+    def _release_slot(self) -> None:
+        self._free_slots += 1
+        self._grant()
+
+    def _grant(self) -> None:
+        """Give the free slots to the waiting checks, one login after the other. An unknown
+        user's (calibrated) check passes without taking the slot, as soon as a real one would
+        have had it, and the slot goes on to the next."""
+        while self._free_slots and self._turns:
+            login, turns = next(iter(self._turns.items()))
+            turn = turns.popleft()
+            if turns:
+                self._turns.move_to_end(login)
+            else:
+                del self._turns[login]
+            self._waiting -= turn.known
+            turn.granted.set_result(self._takes_slot(turn.known))
+
+    def _takes_slot(self, known: bool) -> bool:
+        """Whether a check given its go now hashes, taking a free slot if so: a real user's
+        always; an unknown user's while there are too few timings, or to renew them."""
+        if known or len(self._check_times) < CALIBRATION_MIN:
+            pass
+        elif not self._renewing and time.monotonic() - self._last_timed > CALIBRATION_REFRESH:
+            self._renewing = True
+        else:
+            return False
+        self._free_slots -= 1
+        return True
 
     async def _verify_in_thread(self, password: str, stored_hash: str | None) -> bool:
         def check() -> bool:
-            self._running += 1  # guarded by the limiter's bound, read for diagnostics only
+            self._running += 1  # guarded by the slots' bound, read for diagnostics only
             self.peak_concurrency = max(self.peak_concurrency, self._running)
             try:
-                if stored_hash is None:
-                    self._hasher.verify(password, self._hasher.dummy_hash())
-                    return False
-                return self._hasher.verify(password, stored_hash)
+                # The dummy hash is made by the first check of any kind (its making costs a
+                # hash, once per process): were it made by the first unknown user's, that
+                # check would take twice a wrong password's. Timed apart from what follows.
+                dummy = self._hasher.dummy_hash()
+                against = dummy if stored_hash is None else stored_hash
+                started = time.perf_counter()
+                matched = self._hasher.verify(password, against)
+                took = time.perf_counter() - started
+                self._check_times.append(took)
+                self._last_timed = time.monotonic()
+                return matched and stored_hash is not None
             finally:
                 self._running -= 1
 
@@ -152,12 +361,15 @@ async def authenticate_basic(
     *,
     load_user: Callable[[str], Awaitable[UserRecord | None]],
     verifier: CredentialVerifier,
+    client_gone: ClientGone | None = None,
 ) -> UserRecord:
     """The user whose Basic credentials these are, or Unauthorized (same answer for an unknown
-    user and a wrong password)."""
+    user and a wrong password); `AuthenticationBusy` when their check cannot be taken now."""
     credentials = parse_basic(header)
     user = await load_user(credentials.login)
-    matched = await verifier.verify(credentials, user.password_hash if user else None)
+    matched = await verifier.verify(
+        credentials, user.password_hash if user else None, client_gone=client_gone
+    )
     if user is None or not matched:
         raise Unauthorized()
     return user
