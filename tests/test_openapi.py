@@ -47,7 +47,8 @@ def test_control_routes_stay_out_of_the_uforge_document() -> None:
 def test_status_operation_documents_both_media_types_and_every_code() -> None:
     operation = generated()["paths"][STATUS]["get"]  # type: ignore[index]
     responses = operation["responses"]
-    assert set(responses) == {"200", "304", "401", "403", "404", "406", "500"}
+    assert set(responses) == {"200", "304", "401", "403", "404", "406", "431", "500", "503"}
+    assert "Retry-After" in responses["503"]["headers"]
     for code in ("200", "401", "403", "404", "406", "500"):
         content = responses[code]["content"]
         assert set(content) == {"application/xml", "application/json"}

@@ -89,7 +89,16 @@ ERROR_DESCRIPTIONS = {
         "mock.error.not_acceptable",
     ),
     409: ("The export is not complete yet", "mock.error.conflict.export_not_complete"),
+    431: (
+        "The request headers are too large (UFORGE_MOCK_MAX_HEADER_BYTES)",
+        "mock.error.limit.headers",
+    ),
     500: ("Unexpected failure", "mock.error.internal"),
+    503: (
+        "Busy (too many credential checks or connections, or a seed holds the store): "
+        "try again after Retry-After",
+        "mock.error.unavailable",
+    ),
 }
 
 
@@ -173,7 +182,8 @@ def error_responses(errors: Iterable[int]) -> dict[int | str, dict[str, Any]]:
             "description": ERROR_DESCRIPTIONS[code][0],
             "content": _content(_error_example(code)),
         }
-        for code in sorted({*errors, 500})
+        # Any route may meet the server's limits (README, "Limits and hardening").
+        for code in sorted({*errors, 431, 500, 503})
     }
 
 

@@ -72,9 +72,14 @@ HEADERS = {
     "Content-Disposition": _header('`attachment; filename="<name>-<version>.tar.gz"`'),
     "Location": _header("The absolute URL of the new export"),
     "WWW-Authenticate": _header('`Basic realm="UForge"`'),
+    "Retry-After": _header("Seconds to wait before trying again"),
 }
 CACHE_HEADERS = ("ETag", "Last-Modified", "Cache-Control")
-RESPONSE_HEADERS = {"201": ("Location",), "401": ("WWW-Authenticate",)}
+RESPONSE_HEADERS = {
+    "201": ("Location",),
+    "401": ("WWW-Authenticate",),
+    "503": ("Retry-After",),
+}
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
