@@ -6,6 +6,7 @@ The layers a request crosses, outside in (ARCHITECTURE.md draws them):
     ControlPlaneMiddleware    journal and faults (only with the control API on)
     middleware a user added   `app.add_middleware(...)`: it sees every request, UForge routes too
     Failures                  a failure inside becomes its `uforgeError` (a bug: a 500)
+    BodyLimit                 a request body past its route's limit: 413
     DirectRoutes              the UForge routes, served without FastAPI's per-request machinery
     FastAPI                   everything else: 404/405, the control API, /docs, /openapi.json
 """
@@ -32,10 +33,13 @@ from uforge_mock.control.journal import Journal
 from uforge_mock.control.middleware import ControlPlaneMiddleware
 from uforge_mock.control.plane import ControlPlane
 from uforge_mock.jobs.clock import Clock
-from uforge_mock.platform.edge import Edge, Failures
+from uforge_mock.platform.edge import BodyLimit, Edge, Failures
 from uforge_mock.platform.runtime import Runtime, build_runtime
 from uforge_mock.settings import UFORGE_PREFIXES, Settings
-from uforge_mock.wire.errors import BadRequest, MethodNotAllowed, NotFound
+from uforge_mock.wire.errors import BadRequest, MethodNotAllowed, NotFound, UForgeException
+from uforge_mock.wire.responses import CONTROL_PREFIX
+
+CONTROL_SEED = CONTROL_PREFIX + "/seed"
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -124,13 +128,23 @@ class UForgeMockApp(FastAPI):
         stack: ASGIApp = ExceptionMiddleware(
             AsyncExitStackMiddleware(self.router), handlers=handlers, debug=self.debug
         )
-        stack = Failures(DirectRoutes(stack, routers=self._direct_routers), self.state.mock)
+        stack = DirectRoutes(stack, routers=self._direct_routers)
+        stack = Failures(BodyLimit(stack, self._body_limit), self.state.mock)
         for middleware in reversed(self.user_middleware):
             stack = middleware.cls(stack, *middleware.args, **middleware.kwargs)
         plane: ControlPlane | None = self.state.control
         if plane is not None:
             stack = ControlPlaneMiddleware(stack, plane)
         return Edge(stack, self.state.mock)
+
+    def _body_limit(self, path: str) -> int:
+        """The largest request body the route at `path` takes (README, "Limits")."""
+        settings: Settings = self.state.mock.settings
+        if path.startswith(CONTROL_SEED):
+            return settings.seed_max_bytes
+        if path.startswith(CONTROL_PREFIX):
+            return settings.control_max_body_bytes
+        return settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -149,6 +163,10 @@ def _install_error_translation(app: FastAPI) -> None:
 
     async def framework_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)
+        if isinstance(error.__cause__, UForgeException):
+            # FastAPI turns any failure while it reads a body into a 400: a vendor error
+            # raised there (a body past its limit, `BodyLimit`) stays itself.
+            raise error.__cause__
         if error.status_code == 404:
             raise NotFound(f"No resource at {request.url.path}", request.url.path)
         if error.status_code == 405:

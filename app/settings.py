@@ -60,6 +60,10 @@ class Settings(BaseSettings):
             answered 503 with `Retry-After` (once its request headers are in) and closed,
             and past twice as many a new connection is closed at once. Lowered to what the
             process's file-descriptor limit allows.
+        max_body_bytes: the largest request body a UForge route takes (413 past it, refused
+            before it is read when Content-Length says so; the routes served today read none).
+        control_max_body_bytes: the same for the control API's routes but `POST /_mock/seed`,
+            which takes `seed_max_bytes`.
         (authentication)
         auth_max_verifications_per_login: checks of credentials not yet remembered that one
             login may have at once, waiting or running; one more is answered 503 with
@@ -112,6 +116,8 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(default=10.0, gt=0)
     keep_alive_seconds: int = Field(default=5, ge=1)
     max_connections: int = Field(default=1000, ge=1)
+    max_body_bytes: int = Field(default=2**20, ge=0)
+    control_max_body_bytes: int = Field(default=64 * 2**10, ge=1024)
     # ---- limits: authentication
     auth_max_verifications_per_login: int = Field(default=2, ge=1)
     auth_max_waiting_verifications: int = Field(default=32, ge=0)

@@ -89,6 +89,7 @@ ERROR_DESCRIPTIONS = {
         "mock.error.not_acceptable",
     ),
     409: ("The export is not complete yet", "mock.error.conflict.export_not_complete"),
+    413: ("The request body is too large (UFORGE_MOCK_MAX_BODY_BYTES)", "mock.error.limit.body"),
     431: (
         "The request headers are too large (UFORGE_MOCK_MAX_HEADER_BYTES)",
         "mock.error.limit.headers",

@@ -315,7 +315,7 @@ def export_routes(family: ExportFamily) -> APIRouter:
         status_code=201,
         responses=document_responses(
             family.document_type,
-            errors=(400, 401, 403, 404, 406),
+            errors=(400, 401, 403, 404, 406, 413),
             conditional=False,
             success=201,
             success_description="The export ticket, with its status",
@@ -350,7 +350,7 @@ def export_routes(family: ExportFamily) -> APIRouter:
         methods=["DELETE"],
         **operations.delete.route_options(),
         status_code=204,
-        responses={204: {"description": "Deleted"}, **error_responses((401, 403, 404))},
+        responses={204: {"description": "Deleted"}, **error_responses((401, 403, 404, 413))},
         response_class=Response,
     )
     return router

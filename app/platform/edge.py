@@ -15,12 +15,13 @@ between (a user's middleware, the journal) see a failure as the answer it become
 """
 
 import asyncio
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from uforge_mock.platform.runtime import Runtime
-from uforge_mock.wire.errors import UForgeException
+from uforge_mock.wire.errors import PayloadTooLarge, UForgeException
 from uforge_mock.wire.responses import version_header
 
 # Set in the scope once an answer has begun: a failure after that cannot be answered.
@@ -98,6 +99,46 @@ async def answer_failure(
     else:
         response = await runtime.internal_error(request)
     await response(scope, receive, send)
+
+
+class BodyLimit:
+    """Request bodies are held to the limit of the route they are sent to (`limit_for`, by
+    path): one that declares more (`Content-Length`) is refused before it is read, one that
+    sends more is refused when it crosses the limit, with a 413 uforgeError (raised, and
+    answered by `Failures`). GET and HEAD carry no body: they pass untouched."""
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in _BODILESS:
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        for name, value in scope["headers"]:
+            # (A number of more digits than any limit has is over it, and never parsed.)
+            if (
+                name == b"content-length"
+                and value.isdigit()
+                and (len(value) > 18 or int(value) > limit)
+            ):
+                raise PayloadTooLarge.over(limit)
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge.over(limit)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+_BODILESS = frozenset({"GET", "HEAD"})
 
 
 def collapse_slashes(path: str) -> str:
