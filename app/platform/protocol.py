@@ -48,9 +48,7 @@ from uforge_mock.wire.errors import (
     TooManyConnections,
     UForgeException,
 )
-from uforge_mock.wire.negotiation import JSON, XML, negotiate
-from uforge_mock.wire.responses import CONTROL_OFFERS, CONTROL_PREFIX, RENDERERS, version_header
-from uforge_mock.wire.schemas import LocalizedMessage, Parameters, UForgeError
+from uforge_mock.wire.responses import error_body, error_media_type, version_header
 
 log = logging.getLogger("uforge_mock")
 # What runs on every request, looked up once: uvicorn's own methods (called directly, not
@@ -319,22 +317,9 @@ def error_answer(
     """Status, headers and body of `error` as a `uforgeError` in the negotiated format, with
     `Connection: close` (what the edge would answer, without a request object)."""
     offered = accept.decode("latin-1") if accept is not None else None
-    if path.startswith(CONTROL_PREFIX):
-        media_type = negotiate(offered, CONTROL_OFFERS) or JSON
-    else:
-        media_type = negotiate(offered) or XML
-    document = UForgeError(
-        localizedErrorMsg=LocalizedMessage(
-            message=error.message,
-            messageId=error.message_id,
-            parameters=Parameters(parameter=list(error.parameters)),
-        ),
-        requestMethod=method,
-        requestUri=path,
-        statusCode=error.status_code,
-        timestamp=datetime.now(UTC),
-    )
-    body = RENDERERS[media_type](document)
+    media_type = error_media_type(path, offered)
+    now = datetime.now(UTC)
+    body = error_body(error, method=method, path=path, media_type=media_type, now=now)
     extra = error.headers().items()
     headers = [
         (b"content-type", media_type.encode("ascii")),

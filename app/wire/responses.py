@@ -137,25 +137,38 @@ def _not_modified(
     )
 
 
-def error_response(request: Request, error: UForgeException, *, now: datetime) -> Response:
-    """`error` as a `uforgeError`, in the negotiated format (XML when nothing is acceptable)."""
-    if request.url.path.startswith(CONTROL_PREFIX):
-        media_type = negotiate(request.headers.get("accept"), CONTROL_OFFERS) or JSON
-    else:
-        media_type = negotiated(request) or XML
+def error_media_type(path: str, accept: str | None) -> str:
+    """The format of an error on `path`: the negotiated one, else XML (JSON on the control
+    API, which speaks JSON first)."""
+    if path.startswith(CONTROL_PREFIX):
+        return negotiate(accept, CONTROL_OFFERS) or JSON
+    return negotiate(accept) or XML
+
+
+def error_body(
+    error: UForgeException, *, method: str, path: str, media_type: str, now: datetime
+) -> bytes:
+    """`error` as a rendered `uforgeError` document."""
     document = UForgeError(
         localizedErrorMsg=LocalizedMessage(
             message=error.message,
             messageId=error.message_id,
             parameters=Parameters(parameter=list(error.parameters)),
         ),
-        requestMethod=request.method,
-        requestUri=request.url.path,
+        requestMethod=method,
+        requestUri=path,
         statusCode=error.status_code,
         timestamp=now,
     )
+    return RENDERERS[media_type](document)
+
+
+def error_response(request: Request, error: UForgeException, *, now: datetime) -> Response:
+    """`error` as a `uforgeError`, in the negotiated format (XML when nothing is acceptable)."""
+    path = request.url.path
+    media_type = error_media_type(path, request.headers.get("accept"))
+    body = error_body(error, method=request.method, path=path, media_type=media_type, now=now)
     headers = {"Vary": "Accept", "Cache-Control": "no-store", **error.headers()}
-    body = RENDERERS[media_type](document)
     return _finish(request, body, error.status_code, media_type, headers)
 
 
