@@ -8,6 +8,7 @@ import anyio
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from uforge_mock.store.engine import SQLITE_BUSY_TIMEOUT_MS
 from uforge_mock.store.prepared import PreparedQuery
 from uforge_mock.store.sqlite_reads import SQLiteReader
 from uforge_mock.wire.errors import StoreBusy
@@ -125,16 +126,15 @@ class Database:
     @contextmanager
     def _waiting_briefly(self, connection: Connection) -> Iterator[None]:
         """On SQLite, the connection's busy timeout shortened for this write (and then put
-        back: a pooled connection serves seeds too)."""
+        back to the engine's: a pooled connection serves seeds too)."""
         if connection.dialect.name != "sqlite":
             yield
             return
         # The driver's own connection: a PRAGMA through SQLAlchemy would begin a transaction.
         driver = connection.connection.driver_connection
         assert driver is not None
-        (usual,) = driver.execute("PRAGMA busy_timeout").fetchone()
         driver.execute(f"PRAGMA busy_timeout = {self._write_wait_ms}")
         try:
             yield
         finally:
-            driver.execute(f"PRAGMA busy_timeout = {int(usual)}")
+            driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
