@@ -11,7 +11,6 @@ SQLite and on PostgreSQL (`database_url`).
 """
 
 import json
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.attacks.raw_http import connect, read_answer, request_head
 from tests.conftest import ROOT
 from tests.servers import free_port, server_environment, server_process, uforge_mock
 
@@ -308,17 +308,23 @@ def test_the_report_of_a_seed_full_of_errors_is_bounded(server: str) -> None:
 
 def test_a_seed_larger_than_the_limit_is_413_before_it_is_read(server: str) -> None:
     # The headers of a 58 MB seed, and not a byte of it: the answer must not wait for it.
-    host, port = server.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as connection:
+    with connect(server) as connection:
         connection.sendall(
-            b"POST /_mock/seed HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
-            b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
-            b"Content-Type: application/json\r\nAccept: application/json\r\n"
-            b"Content-Length: 58000000\r\n\r\n"
+            request_head(
+                "POST",
+                "/_mock/seed",
+                {
+                    "Authorization": f"Bearer {TOKEN}",
+                    "Content-Type": "application/json",
+                    "Accept": "application/json",
+                    "Content-Length": "58000000",
+                },
+            )
         )
-        answer = connection.recv(65536)
-    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
-    assert b"mock.error.limit.body" in answer
+        # The head and the body of the answer may arrive in two reads: read the whole answer.
+        answer = read_answer(connection)
+    assert answer.status == 413, answer.body[:200]
+    assert b"mock.error.limit.body" in answer.body
 
 
 def test_the_command_line_refuses_a_bad_seed_without_a_traceback(tmp_path: Path) -> None:
