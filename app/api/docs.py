@@ -103,20 +103,30 @@ ERROR_DESCRIPTIONS = {
 }
 
 
-def json_schema(cls: type[WireObject]) -> dict[str, Any]:
+# The wire types that hold themselves (a category's subcategories, a directory's files):
+# their schema is written once under components/schemas and referred to from within.
+RECURSIVE_SCHEMAS: dict[str, dict[str, Any]] = {}
+
+
+def json_schema(cls: type[WireObject], _within: tuple[type, ...] = ()) -> dict[str, Any]:
     """The JSON Schema of `cls`'s JSON form (without the root wrapper)."""
+    if cls in _within:
+        if cls.__name__ not in RECURSIVE_SCHEMAS:
+            RECURSIVE_SCHEMAS[cls.__name__] = {}  # taken before it is built: no loop
+            RECURSIVE_SCHEMAS[cls.__name__] = json_schema(cls)
+        return {"$ref": f"#/components/schemas/{cls.__name__}"}
     hints = get_type_hints(cls)
-    properties = {name: _type_schema(hints[name]) for name in field_names(cls)}
+    properties = {name: _type_schema(hints[name], (*_within, cls)) for name in field_names(cls)}
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
-def _type_schema(annotation: Any) -> dict[str, Any]:
+def _type_schema(annotation: Any, within: tuple[type, ...]) -> dict[str, Any]:
     if get_origin(annotation) in (Union, types.UnionType):
         (annotation,) = [arg for arg in get_args(annotation) if arg is not type(None)]
     if get_origin(annotation) is list:
-        return {"type": "array", "items": _type_schema(get_args(annotation)[0])}
+        return {"type": "array", "items": _type_schema(get_args(annotation)[0], within)}
     if isinstance(annotation, type) and issubclass(annotation, WireObject):
-        return json_schema(annotation)
+        return json_schema(annotation, within)
     simple = {
         bool: {"type": "boolean"},
         int: {"type": "integer"},

@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from uforge_mock.api.docs import RECURSIVE_SCHEMAS
+
 PUBLIC_OPERATIONS = {"uforgeStatus_get"}
 PARAMETER_DESCRIPTIONS = {
     "uid": "the login name of the user",
@@ -116,6 +118,8 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     schemas = components.get("schemas", {})
     for generated in ("HTTPValidationError", "ValidationError"):
         schemas.pop(generated, None)
+    schemas.update(RECURSIVE_SCHEMAS)
+    components["schemas"] = schemas
     if not schemas:
         components.pop("schemas", None)
     components["headers"] = HEADERS

@@ -6,7 +6,7 @@ Times are aware datetimes in UTC (SQLModel's UTCDateTime stores them so on every
 from datetime import datetime
 
 from pydantic import field_validator
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from uforge_mock.jobs.simulation import OUTCOMES
@@ -122,16 +122,115 @@ class MySoftware(MySoftwareFields, table=True):
             Id64, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
         )
     )
+    # Its category (a PROJECT category of one of the owner's orgs); deleting the category
+    # leaves the software uncategorised.
+    category_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Id64,
+            ForeignKey("categories.db_id", ondelete="SET NULL", name="fk_my_software_category_id"),
+            nullable=True,
+            index=True,
+        ),
+    )
     created: datetime
     last_modified: datetime
 
 
-class ExportJob(SQLModel):
-    """The columns of an export job, whatever it exports: a family's ticket table is these
-    plus its own id and the key of the exported row. Its status is derived from these facts
-    and the clock (`uforge_mock.jobs.simulation`)."""
+class Org(SQLModel, table=True):
+    """An organization: the platform's unit of membership, holding categories."""
 
-    output_format: str = Field(default="yaml", max_length=8)
+    __tablename__ = "orgs"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    db_id: int | None = Field(default=None, sa_column=Column(Id64, primary_key=True))
+    name: str = Field(max_length=255, unique=True)
+    created: datetime
+    last_modified: datetime
+
+
+class OrgMember(SQLModel, table=True):
+    """A user's membership of an org (`admin`: an administrator of it)."""
+
+    __tablename__ = "org_members"
+
+    org_id: int = Field(
+        sa_column=Column(Id64, ForeignKey("orgs.db_id", ondelete="CASCADE"), primary_key=True)
+    )
+    user_id: int = Field(
+        sa_column=Column(Id64, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    )
+    admin: bool = False
+    # The org listed first for the user (hammr's `bundle categories` reads the first).
+    default_org: bool = False
+
+
+# The vendor's category types (`Category/type` in uforge.xsd).
+CATEGORY_TYPES = ("PROJECT", "TEMPLATE", "IMAGEFORMAT")
+
+
+class Category(SQLModel, table=True):
+    __tablename__ = "categories"
+    __table_args__ = (
+        UniqueConstraint("org_id", "type", "name"),
+        {"sqlite_autoincrement": True},
+    )
+
+    db_id: int | None = Field(default=None, sa_column=Column(Id64, primary_key=True))
+    org_id: int = Field(
+        sa_column=Column(
+            Id64, ForeignKey("orgs.db_id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    name: str = Field(max_length=255)
+    type: str = Field(default="PROJECT", max_length=16)
+    created: datetime
+    last_modified: datetime
+
+
+# What a row of `software_artifacts` is to its mySoftware.
+ARTIFACT_KINDS = ("file", "license", "logo")
+
+
+class SoftwareArtifact(SQLModel, table=True):
+    """A file of a mySoftware (an entry of its bundle file's `files`, nested by `parent_id`),
+    or its license or logo: what it is called, where it installs, and its bytes when an
+    archive carried them (an `ospkg` entry names an OS package and has none)."""
+
+    __tablename__ = "software_artifacts"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    db_id: int | None = Field(default=None, sa_column=Column(Id64, primary_key=True))
+    my_software_id: int = Field(
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("my_software.db_id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    kind: str = Field(default="file", max_length=8)
+    # Its place among its mySoftware's artifacts: the bundle file's order.
+    position: int = 0
+    # The position of the directory entry holding it (None: at the top of `files`).
+    parent_position: int | None = None
+    name: str = Field(max_length=1024)
+    tag: str | None = Field(default=None, max_length=64)
+    install_location: str | None = Field(default=None, max_length=4096)
+    # The bundle file's other keys of its entry (JSON text), kept so that an export writes
+    # the entry as it was imported.
+    attributes: str | None = None
+    size: int = Field(default=0, ge=0, le=MAX_LONG, sa_type=BigInteger)
+    sha256: str | None = Field(default=None, max_length=64)
+    md5: str | None = Field(default=None, max_length=32)
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created: datetime
+
+
+class Job(SQLModel):
+    """The columns of an asynchronous job (an export, an import): its status is derived
+    from these facts and the clock (`uforge_mock.jobs.simulation`)."""
+
     created: datetime
     # When the ticket's facts last changed (seeded, patched), not when its progress moved.
     last_modified: datetime
@@ -141,6 +240,13 @@ class ExportJob(SQLModel):
     message: str | None = None
     error_message: str | None = None
     detailed_error_msg: str | None = None
+
+
+class ExportJob(Job):
+    """The columns of an export job, whatever it exports: a family's ticket table is these
+    plus its own id and the key of the exported row."""
+
+    output_format: str = Field(default="yaml", max_length=8)
 
 
 class ExportTicket(ExportJob, table=True):
@@ -159,6 +265,35 @@ class ExportTicket(ExportJob, table=True):
             nullable=False,
             index=True,
         )
+    )
+
+
+class BundleImport(Job, table=True):
+    """A software-bundle import ticket: made empty, then an archive is uploaded to it.
+
+    The job's `created` is when the ticket was made; its run starts at `uploaded` (None:
+    waiting for the archive). An accepted archive becomes the mySoftware `my_software_id`
+    at once; a refused one keeps its reason in the job's error fields and makes nothing.
+    """
+
+    __tablename__ = "bundle_imports"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    db_id: int | None = Field(default=None, sa_column=Column(Id64, primary_key=True))
+    owner_id: int = Field(
+        sa_column=Column(
+            Id64, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    # `imported=true` (hammr's `bundle import`) or false (`bundle create`).
+    imported: bool = False
+    uploaded: datetime | None = None
+    archive_size: int | None = Field(default=None, ge=0, le=MAX_LONG, sa_type=BigInteger)
+    my_software_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger, ForeignKey("my_software.db_id", ondelete="SET NULL"), nullable=True
+        ),
     )
 
 

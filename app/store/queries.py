@@ -16,11 +16,16 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select
 from uforge_mock.jobs.clock import REAL_TIME, ClockState
 from uforge_mock.store.models import (
     ApiKey,
+    BundleImport,
+    Category,
     Entitlement,
     ExportTicket,
     MockClock,
     MySoftware,
     MySoftwareFields,
+    Org,
+    OrgMember,
+    SoftwareArtifact,
     User,
 )
 from uforge_mock.store.prepared import PreparedQuery
@@ -31,6 +36,11 @@ entitlements = Entitlement.__table__  # type: ignore[attr-defined]
 api_keys = ApiKey.__table__  # type: ignore[attr-defined]
 my_software = MySoftware.__table__  # type: ignore[attr-defined]
 export_tickets = ExportTicket.__table__  # type: ignore[attr-defined]
+orgs = Org.__table__  # type: ignore[attr-defined]
+org_members = OrgMember.__table__  # type: ignore[attr-defined]
+categories = Category.__table__  # type: ignore[attr-defined]
+software_artifacts = SoftwareArtifact.__table__  # type: ignore[attr-defined]
+bundle_imports = BundleImport.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +190,19 @@ def save_clock_state(connection: Connection, *, state: ClockState) -> None:
 
 def wipe(connection: Connection) -> None:
     """Delete every row the seeds and the clients made (the schema stays)."""
-    for table in (export_tickets, my_software, api_keys, entitlements, users, mock_clock):
+    for table in (
+        software_artifacts,
+        bundle_imports,
+        export_tickets,
+        my_software,
+        categories,
+        org_members,
+        orgs,
+        api_keys,
+        entitlements,
+        users,
+        mock_clock,
+    ):
         connection.execute(delete(table))
 
 

@@ -99,9 +99,57 @@ class SoftwareBundleExport(UForgeObject):
 
 
 @dataclass(slots=True, kw_only=True)
+class UForgeUploadObject(UForgeObject):
+    """What the platform knows of an uploaded file (the XSD's `UForgeUploadObject`)."""
+
+    md5sum: str | None = None
+    mimeType: str | None = None
+    sha256sum: str | None = None
+    size: int | None = None
+    status: OpStatus | None = None
+    uploaded: bool | None = None
+    uploadedTime: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class License(UForgeUploadObject):
+    root: ClassVar[str] = "license"
+    name: str | None = None
+    parentUri: str | None = None
+    type: str | None = None
+    uri: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Logo(UForgeUploadObject):
+    root: ClassVar[str] = "logo"
+    description: str | None = None
+    name: str | None = None
+    parentUri: str | None = None
+    title: str | None = None
+    uri: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class SubCategories(WireObject):
+    category: "list[Category]" = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class Category(UForgeObject):
+    root: ClassVar[str] = "category"
+    name: str | None = None
+    orgUri: str | None = None
+    subCategories: SubCategories | None = None
+    subCategoryUri: str | None = None
+    uri: str | None = None
+    type: str | None = None  # PROJECT, TEMPLATE or IMAGEFORMAT
+
+
+@dataclass(slots=True, kw_only=True)
 class MySoftware(UForgeObject):
-    """MySoftware extends SoftwareBundle extends UForgeObject. The nested types the mock never
-    fills (bundleRestriction, category, license, logo) are left out of this class."""
+    """MySoftware extends SoftwareBundle extends UForgeObject. The nested type the mock never
+    fills (bundleRestriction) is left out of this class."""
 
     root: ClassVar[str] = "mySoftware"
     # SoftwareBundle
@@ -121,6 +169,9 @@ class MySoftware(UForgeObject):
     artifactsUri: str | None = None
     uri: str | None = None
     exportUri: str | None = None
+    category: Category | None = None
+    license: License | None = None
+    logo: Logo | None = None
     maintainer: str | None = None
     website: str | None = None
     softwareArtifactUris: UriList | None = None
@@ -132,3 +183,156 @@ class MySoftware(UForgeObject):
     cloneUri: str | None = None
     imported: bool | None = None
     generationEnabled: bool | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class MySoftwareItems(WireObject):
+    mySoftware: list[MySoftware] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class MySoftwareList(WireObject):
+    """A page of mySoftware (`UForgeObjects`: `total` counts every match, not the page)."""
+
+    root: ClassVar[str] = "mySoftwareList"
+    total: int | None = None
+    mySoftwareList: MySoftwareItems | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class SoftwareArtifact(UForgeUploadObject):
+    """A file of a mySoftware (`subSoftwareArtifacts` hold a directory's files)."""
+
+    root: ClassVar[str] = "softwareArtifact"
+    uri: str | None = None
+    tag: str | None = None
+    binaryUri: str | None = None
+    parentUri: str | None = None
+    extract: bool | None = None
+    install: bool | None = None
+    cache: bool | None = None
+    active: bool | None = None
+    installLocation: str | None = None
+    name: str | None = None
+    fullName: str | None = None
+    origName: str | None = None
+    artifactBuildDate: datetime | None = None
+    artifactFileDate: datetime | None = None
+    release: str | None = None
+    shortTag: str | None = None
+    type: str | None = None
+    version: str | None = None
+    arch: str | None = None
+    params: str | None = None
+    subSoftwareArtifacts: "SubSoftwareArtifacts | None" = None
+    subSoftwareArtifactUri: str | None = None
+    parentPath: str | None = None
+    remotePath: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class SubSoftwareArtifacts(WireObject):
+    softwareArtifact: list[SoftwareArtifact] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class SoftwareBundleImport(UForgeUploadObject):
+    """A bundle import ticket: `referenceUri` names the mySoftware it made, once complete."""
+
+    root: ClassVar[str] = "softwareBundleImport"
+    parentUri: str | None = None
+    referenceUri: str | None = None
+    uploadUri: str | None = None
+    statusUri: str | None = None
+    imported: bool | None = None
+    uri: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Org(UForgeObject):
+    """The fields of the XSD's `Org` the mock fills; the others (formats, companies, ...)
+    are absent, which the schema allows."""
+
+    root: ClassVar[str] = "org"
+    activateNewUsers: bool | None = None
+    admin: bool | None = None
+    appliancesUri: str | None = None
+    categoriesUri: str | None = None
+    defaultOrg: bool | None = None
+    membersUri: str | None = None
+    name: str | None = None
+    uri: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class OrgItems(WireObject):
+    org: list[Org] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class Orgs(WireObject):
+    root: ClassVar[str] = "orgs"
+    total: int | None = None
+    orgs: OrgItems | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class CategoryItems(WireObject):
+    category: list[Category] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class Categories(WireObject):
+    root: ClassVar[str] = "categories"
+    total: int | None = None
+    categories: CategoryItems | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class User(UForgeObject):
+    """User extends UserProfile extends UForgeObject; the fields the mock fills, in the XSD's
+    order (never a password)."""
+
+    root: ClassVar[str] = "user"
+    # UserProfile
+    loginName: str | None = None
+    active: bool | None = None
+    email: str | None = None
+    firstName: str | None = None
+    surname: str | None = None
+    # User
+    admin: bool | None = None
+    baseExportsUri: str | None = None
+    baseImportsUri: str | None = None
+    mySoftwareImportsUri: str | None = None
+    baseMySoftwareLibraryUri: str | None = None
+    baseOrgsUri: str | None = None
+    creationCode: str | None = None
+    name: str | None = None
+    orgUris: UriList | None = None
+    promoCode: str | None = None
+    roles: "Roles | None" = None
+    uri: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Entitlement(WireObject):
+    description: str | None = None
+    name: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Entitlements(WireObject):
+    entitlement: list[Entitlement] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class Role(UForgeObject):
+    name: str | None = None
+    description: str | None = None
+    entitlements: Entitlements | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Roles(WireObject):
+    role: list[Role] = field(default_factory=list)

@@ -24,7 +24,9 @@ def to_plain(obj: WireObject) -> dict[str, Any]:
         if value is None:
             continue
         if isinstance(value, list):
-            plain[name] = [_value(item) for item in value]
+            plain[name] = [
+                to_plain(item) if isinstance(item, WireObject) else _value(item) for item in value
+            ]
         elif isinstance(value, WireObject):
             plain[name] = to_plain(value)
         else:

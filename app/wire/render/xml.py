@@ -36,7 +36,10 @@ def _write(parts: list[str], tag: str, obj: WireObject, attributes: str = "") ->
             continue
         if isinstance(value, list):
             for item in value:
-                parts.append(f"<{name}>{_text(item)}</{name}>")
+                if isinstance(item, WireObject):
+                    _write(parts, name, item)
+                else:
+                    parts.append(f"<{name}>{_text(item)}</{name}>")
         elif isinstance(value, WireObject):
             _write(parts, name, value)
         else:
