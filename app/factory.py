@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from uforge_mock.api import openapi
 from uforge_mock.api.direct import DirectRoutes
-from uforge_mock.api.routes import exports, my_software, platform
+from uforge_mock.api.routes import exports, my_software, platform, users
 from uforge_mock.control import routes as control_routes
 from uforge_mock.control.journal import Journal
 from uforge_mock.control.middleware import ControlPlaneMiddleware
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             runtime.close()
 
     # The export routes first: clients poll their status, and routes match in order.
-    uforge_routers = (exports.router, my_software.router, platform.router)
+    uforge_routers = (exports.router, my_software.router, users.router, platform.router)
     app = UForgeMockApp(
         runtime,
         plane,

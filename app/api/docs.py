@@ -14,14 +14,25 @@ from uforge_mock.wire.render import field_names
 from uforge_mock.wire.render.json import to_plain
 from uforge_mock.wire.render.xml import render_xml
 from uforge_mock.wire.schemas import (
+    Categories,
+    Category,
+    CategoryItems,
     LocalizedMessage,
     MySoftware,
+    MySoftwareItems,
+    MySoftwareList,
     OpStatus,
+    Org,
+    OrgItems,
+    Orgs,
     Parameters,
     ServiceStatus,
     SoftwareBundleExport,
+    SoftwareBundleImport,
+    SubCategories,
     UForgeError,
     UriList,
+    User,
     WireObject,
 )
 
@@ -75,6 +86,72 @@ EXAMPLES: dict[type[WireObject], WireObject] = {
         generationEnabled=False,
     ),
 }
+_EXAMPLE_CATEGORY = Category(
+    created=_EXAMPLE_TIME,
+    dbId=11,
+    digest="5d41402abc4b2a76b9719d911017c592",
+    lastModified=_EXAMPLE_TIME,
+    name="Monitoring",
+    orgUri="orgs/1",
+    subCategories=SubCategories(),
+    subCategoryUri="orgs/1/categories/11/subcategories",
+    uri="orgs/1/categories/11",
+    type="PROJECT",
+)
+EXAMPLES[MySoftwareList] = MySoftwareList(
+    total=1,
+    mySoftwareList=MySoftwareItems(mySoftware=[EXAMPLES[MySoftware]]),  # type: ignore[list-item]
+)
+EXAMPLES[Categories] = Categories(total=1, categories=CategoryItems(category=[_EXAMPLE_CATEGORY]))
+EXAMPLES[Orgs] = Orgs(
+    total=1,
+    orgs=OrgItems(
+        org=[
+            Org(
+                created=_EXAMPLE_TIME,
+                dbId=1,
+                digest="6f1ed002ab5595859014ebf0951522d9",
+                lastModified=_EXAMPLE_TIME,
+                activateNewUsers=False,
+                admin=False,
+                appliancesUri="orgs/1/appliances",
+                categoriesUri="orgs/1/categories",
+                defaultOrg=True,
+                membersUri="orgs/1/members",
+                name="UForge Demo",
+                uri="orgs/1",
+            )
+        ]
+    ),
+)
+EXAMPLES[User] = User(
+    created=_EXAMPLE_TIME,
+    dbId=1,
+    digest="0cc175b9c0f1b6a831c399e269772661",
+    lastModified=_EXAMPLE_TIME,
+    loginName="guest",
+    active=True,
+    admin=False,
+    baseMySoftwareLibraryUri="users/guest/mysoftware",
+    baseOrgsUri="users/guest/orgs",
+    name="guest",
+    orgUris=UriList(uri=["orgs/1"]),
+    uri="users/guest",
+)
+EXAMPLES[SoftwareBundleImport] = SoftwareBundleImport(
+    created=_EXAMPLE_TIME,
+    dbId=5,
+    digest="92eb5ffee6ae2fec3ad71c777531578f",
+    lastModified=_EXAMPLE_TIME,
+    status=_EXAMPLE_STATUS,
+    uploaded=True,
+    parentUri="users/guest/bundleimports",
+    referenceUri="users/guest/mysoftware/920",
+    uploadUri="users/guest/bundleimports/5/uploads",
+    statusUri="users/guest/bundleimports/5/status",
+    imported=True,
+    uri="users/guest/bundleimports/5",
+)
 ERROR_DESCRIPTIONS = {
     400: ("Bad request (an invalid query parameter)", "mock.error.bad_request"),
     401: ("Authentication failed (missing or wrong credentials)", "mock.error.unauthorized"),
@@ -82,7 +159,10 @@ ERROR_DESCRIPTIONS = {
         "Not the caller's own path, or a missing entitlement",
         "mock.error.forbidden.entitlement",
     ),
-    404: ("Unknown (or not the caller's) mySoftware or export", "mock.error.notfound.export"),
+    404: (
+        "Unknown (or not the caller's) object named in the path",
+        "mock.error.notfound.mysoftware",
+    ),
     405: ("Method not allowed on this path", "mock.error.method_not_allowed"),
     406: (
         "Neither application/xml nor application/json is acceptable",
@@ -90,6 +170,10 @@ ERROR_DESCRIPTIONS = {
     ),
     409: ("The export is not complete yet", "mock.error.conflict.export_not_complete"),
     413: ("The request body is too large (UFORGE_MOCK_MAX_BODY_BYTES)", "mock.error.limit.body"),
+    415: (
+        "The request body is neither XML nor JSON (Content-Type)",
+        "mock.error.unsupported_media_type",
+    ),
     431: (
         "The request headers are too large (UFORGE_MOCK_MAX_HEADER_BYTES)",
         "mock.error.limit.headers",

@@ -9,6 +9,9 @@
     │   └── CrossSiteRefused          403  mock.error.forbidden.cross_site   (the control API)
     ├── NotFound                      404  mock.error.notfound
     │   ├── MySoftwareNotFound        404  mock.error.notfound.mysoftware
+    │   ├── UserNotFound              404  mock.error.notfound.user
+    │   ├── OrgNotFound               404  mock.error.notfound.org
+    │   ├── BundleImportNotFound      404  mock.error.notfound.bundleimport
     │   └── ExportNotFound            404  mock.error.notfound.export
     ├── MethodNotAllowed              405  mock.error.method_not_allowed
     ├── NotAcceptable                 406  mock.error.not_acceptable
@@ -127,6 +130,22 @@ class MySoftwareNotFound(NotFound):
     @classmethod
     def for_id(cls, msid: str, uid: str) -> "MySoftwareNotFound":
         return cls(f"Software component {msid} not found for user {uid}", msid, uid)
+
+
+class UserNotFound(NotFound):
+    message_id = "mock.error.notfound.user"
+
+
+class OrgNotFound(NotFound):
+    message_id = "mock.error.notfound.org"
+
+
+class BundleImportNotFound(NotFound):
+    message_id = "mock.error.notfound.bundleimport"
+
+    @classmethod
+    def for_id(cls, sbid: str, uid: str) -> "BundleImportNotFound":
+        return cls(f"No bundle import {sbid!r} for user {uid!r}", sbid, uid)
 
 
 class ExportNotFound(NotFound):

@@ -1,20 +1,182 @@
-"""`GET /users/{uid}/mysoftware/{msid}`: one mySoftware (entitlement `appliance_create`)."""
+"""The software library of a user: `/users/{uid}/mysoftware` and `/users/{uid}/mysoftware/{msid}`
+(list, create, get, update, delete, clone).
+
+Entitlements as the vendor's pages say: reading needs `appliance_create`; creating, updating,
+cloning and deleting need `software_upload`.
+"""
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from uforge_mock.api.deps import APPLIANCE_CREATE, runtime_of, valid_my_software
-from uforge_mock.api.docs import document_responses, get_and_head
-from uforge_mock.api.views import my_software, my_software_digest
-from uforge_mock.wire.responses import document_response
-from uforge_mock.wire.schemas import MySoftware
+from uforge_mock.api.deps import (
+    APPLIANCE_CREATE,
+    SOFTWARE_UPLOAD,
+    entitled_user,
+    my_software_of,
+    runtime_of,
+    valid_my_software,
+)
+from uforge_mock.api.docs import document_responses, error_responses, get_and_head
+from uforge_mock.api.search import SEARCH_PARAMETERS, criteria_of
+from uforge_mock.api.views import (
+    my_software,
+    my_software_digest,
+    my_software_list,
+    my_software_list_digest,
+    my_software_uri,
+)
+from uforge_mock.platform.runtime import Runtime
+from uforge_mock.store import library, queries
+from uforge_mock.store.queries import MySoftwareRecord, UserRecord
+from uforge_mock.wire.bodies import read_document
+from uforge_mock.wire.errors import BadRequest, MySoftwareNotFound, UserNotFound
+from uforge_mock.wire.responses import document_response, no_content_response
+from uforge_mock.wire.schemas import MySoftware, MySoftwareList
 
 router = APIRouter(tags=["mySoftware"])
+
+ITEM = "/users/{uid}/mysoftware/{msid}"
+COLLECTION = "/users/{uid}/mysoftware"
+# The longest name or version a client may give (the vendor's columns are 255 wide).
+MAX_TEXT = 255
+
+
+async def _details(runtime: Runtime, software: MySoftwareRecord) -> library.SoftwareDetails:
+    found = await runtime.database.read(library.software_details, db_ids=[software.db_id])
+    return found.get(software.db_id, library.NO_DETAILS)
+
+
+async def _answer(
+    request: Request, software: MySoftwareRecord, *, status_code: int = 200
+) -> Response:
+    runtime = runtime_of(request)
+    details = await _details(runtime, software)
+    headers = {}
+    if status_code == 201:
+        prefix = request.url.path.split("/users/", 1)[0]
+        uri = my_software_uri(software.owner_login, software.db_id)
+        headers["Location"] = str(request.url.replace(path=f"{prefix}/{uri}", query=""))
+    return document_response(
+        request,
+        lambda: my_software(software, details),
+        digest=my_software_digest(software, details) if status_code == 200 else None,
+        last_modified=software.last_modified if status_code == 200 else None,
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+async def _fields(request: Request) -> dict[str, Any]:
+    """The mySoftware fields of the request body, checked."""
+    sent = read_document(await request.body(), request.headers.get("content-type"), MySoftware)
+    for name in ("name", "version"):
+        value = sent.get(name)
+        if value is not None and len(value) > MAX_TEXT:
+            raise BadRequest(f"{name} is longer than {MAX_TEXT} characters", name)
+    return sent
+
+
+async def _category(
+    runtime: Runtime, user_id: int, sent: dict[str, Any]
+) -> tuple[int | None, bool]:
+    """(category id, whether the body named one): a body's `category` by name or dbId among
+    the PROJECT categories of the owner's orgs."""
+    wanted = sent.get("category")
+    if not isinstance(wanted, dict) or not (wanted.get("name") or wanted.get("dbId")):
+        return None, False
+    found = await runtime.database.read(
+        library.project_category,
+        user_id=user_id,
+        name=wanted.get("name"),
+        db_id=wanted.get("dbId"),
+    )
+    if found is None:
+        shown = wanted.get("name") or wanted.get("dbId")
+        raise BadRequest(f"No PROJECT category {shown!r} in the orgs of the user", str(shown))
+    return found, True
+
+
+async def _owner(request: Request, entitlement: str) -> UserRecord:
+    """The caller, allowed on `{uid}` with `entitlement`; and `{uid}` exists (it is the caller
+    or, for an admin, anyone)."""
+    caller = await entitled_user(request, entitlement)
+    uid = request.path_params["uid"]
+    if caller.login == uid:
+        return caller
+    owner = await runtime_of(request).database.read(queries.user_by_login, login=uid)
+    if owner is None:
+        raise UserNotFound(f"No user {uid!r}", uid)
+    return owner
 
 
 @get_and_head(
     router,
-    "/users/{uid}/mysoftware/{msid}",
+    COLLECTION,
+    operation_id="mySoftware_getAll",
+    summary="List the software components (mySoftware) of a user's software library",
+    description=(
+        "Requires the entitlement `appliance_create`. `total` counts every match; the page "
+        "holds `count` of them from `offset`, in `orderBy` order."
+    ),
+    responses=document_responses(MySoftwareList, errors=(400, 401, 403, 406)),
+    response_class=Response,
+    openapi_extra={"parameters": SEARCH_PARAMETERS},
+)
+async def my_software_get_all(request: Request) -> Response:
+    owner = await _owner(request, APPLIANCE_CREATE)
+    criteria = criteria_of(request, library.MY_SOFTWARE_COLUMNS)
+    page = await runtime_of(request).database.read(
+        library.my_software_page, owner_id=owner.id, criteria=criteria
+    )
+    return document_response(
+        request,
+        lambda: my_software_list(page.total, page.items, page.details),
+        digest=my_software_list_digest(page.total, page.items, page.details),
+        last_modified=max((item.last_modified for item in page.items), default=None),
+    )
+
+
+@router.post(
+    COLLECTION,
+    operation_id="mySoftware_create",
+    summary="Create a software component (mySoftware)",
+    description=(
+        "Requires the entitlement `software_upload`. The body is a `mySoftware` (XML or JSON) "
+        "with at least a `name`; a `category` names a PROJECT category of the user's orgs."
+    ),
+    status_code=201,
+    responses=document_responses(
+        MySoftware,
+        errors=(400, 401, 403, 406, 413, 415),
+        conditional=False,
+        success=201,
+        success_description="The new mySoftware",
+    ),
+    response_class=Response,
+)
+async def my_software_create(request: Request) -> Response:
+    owner = await _owner(request, SOFTWARE_UPLOAD)
+    runtime = runtime_of(request)
+    sent = await _fields(request)
+    if not sent.get("name"):
+        raise BadRequest("A new mySoftware needs a name", "name")
+    category_id, _ = await _category(runtime, owner.id, sent)
+    db_id = await runtime.database.write(
+        library.create_my_software,
+        owner_id=owner.id,
+        values=library.settable_fields(sent),
+        category_id=category_id,
+        now=await runtime.now(),
+    )
+    created = await my_software_of(runtime, owner.login, str(db_id))
+    return await _answer(request, created, status_code=201)
+
+
+@get_and_head(
+    router,
+    ITEM,
     operation_id="mySoftware_get",
     summary="Retrieve a software component (mySoftware)",
     description="Requires the entitlement `appliance_create`.",
@@ -23,10 +185,97 @@ router = APIRouter(tags=["mySoftware"])
 )
 async def my_software_get(request: Request) -> Response:
     software = await valid_my_software(request, APPLIANCE_CREATE)
-    return document_response(
-        request,
-        lambda: my_software(software),
-        digest=my_software_digest(software),
-        last_modified=software.last_modified,
-        bodies=runtime_of(request).bodies,
+    return await _answer(request, software)
+
+
+@router.put(
+    ITEM,
+    operation_id="mySoftware_update",
+    summary="Update the metadata of a software component (mySoftware)",
+    description=(
+        "Requires the entitlement `software_upload`. Only the fields the body holds change; "
+        "`revision` goes up by one."
+    ),
+    responses=document_responses(
+        MySoftware,
+        errors=(400, 401, 403, 404, 406, 413, 415),
+        conditional=False,
+        success_description="The updated mySoftware",
+    ),
+    response_class=Response,
+)
+async def my_software_update(request: Request) -> Response:
+    software = await valid_my_software(request, SOFTWARE_UPLOAD)
+    runtime = runtime_of(request)
+    sent = await _fields(request)
+    if "name" in sent and not sent["name"]:
+        raise BadRequest("A mySoftware's name cannot be empty", "name")
+    category_id, named = await _category(runtime, software.owner_id, sent)
+    updated = await runtime.database.write(
+        library.update_my_software,
+        db_id=software.db_id,
+        values=library.settable_fields(sent),
+        category_id=category_id,
+        set_category=named,
+        now=await runtime.now(),
     )
+    if not updated:  # deleted meanwhile
+        raise MySoftwareNotFound.for_id(str(software.db_id), software.owner_login)
+    changed = await my_software_of(runtime, software.owner_login, str(software.db_id))
+    return await _answer(request, changed)
+
+
+@router.delete(
+    ITEM,
+    operation_id="mySoftware_delete",
+    summary="Delete a software component (mySoftware), its files and its exports",
+    description="Requires the entitlement `software_upload`.",
+    status_code=204,
+    responses={204: {"description": "Deleted"}, **error_responses((401, 403, 404, 413))},
+    response_class=Response,
+)
+async def my_software_delete(request: Request) -> Response:
+    software = await valid_my_software(request, SOFTWARE_UPLOAD)
+    deleted = await runtime_of(request).database.write(
+        library.delete_my_software, db_id=software.db_id
+    )
+    if not deleted:
+        raise MySoftwareNotFound.for_id(str(software.db_id), software.owner_login)
+    return no_content_response()
+
+
+@router.post(
+    ITEM + "/clone",
+    operation_id="mySoftware_clone",
+    summary="Clone a software component (mySoftware)",
+    description=(
+        "Requires the entitlement `software_upload`. The body is a `mySoftware` whose fields "
+        "(usually `name` and `version`) replace the original's in the clone; the clone has "
+        "the original's category, files, license and logo."
+    ),
+    status_code=201,
+    responses=document_responses(
+        MySoftware,
+        errors=(400, 401, 403, 404, 406, 413, 415),
+        conditional=False,
+        success=201,
+        success_description="The clone",
+    ),
+    response_class=Response,
+)
+async def my_software_clone(request: Request) -> Response:
+    software = await valid_my_software(request, SOFTWARE_UPLOAD)
+    runtime = runtime_of(request)
+    sent = await _fields(request)
+    if "name" in sent and not sent["name"]:
+        raise BadRequest("A mySoftware's name cannot be empty", "name")
+    clone_id = await runtime.database.write(
+        library.clone_my_software,
+        db_id=software.db_id,
+        values=library.settable_fields(sent),
+        now=await runtime.now(),
+    )
+    if clone_id is None:
+        raise MySoftwareNotFound.for_id(str(software.db_id), software.owner_login)
+    clone = await my_software_of(runtime, software.owner_login, str(clone_id))
+    return await _answer(request, clone, status_code=201)

@@ -1,0 +1,125 @@
+"""A user, the orgs they belong to, and an org's categories: what hammr's `user info` and
+`bundle categories` read.
+
+`GET /users/{uid}` and `GET /users/{uid}/orgs` need credentials and no entitlement (the
+caller's own paths, or an admin's); `GET /orgs/{oid}/categories` needs neither, as on the
+platform (its page: "Requires Authentication: false").
+"""
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from sqlalchemy import Connection, select
+from starlette.responses import Response
+
+from uforge_mock.api.deps import authenticated_user, parse_id, runtime_of
+from uforge_mock.api.docs import document_responses, get_and_head
+from uforge_mock.api.search import SEARCH_PARAMETERS, criteria_of
+from uforge_mock.api.views import categories, orgs, user
+from uforge_mock.store import library, queries
+from uforge_mock.store.queries import UserRecord
+from uforge_mock.wire.digest import content_digest
+from uforge_mock.wire.errors import Forbidden, OrgNotFound, UserNotFound
+from uforge_mock.wire.responses import document_response
+from uforge_mock.wire.schemas import Categories, Orgs, User
+
+router = APIRouter(tags=["users and orgs"])
+
+
+def _created(connection: Connection, *, user_id: int) -> datetime | None:
+    return connection.execute(
+        select(queries.users.c.created).where(queries.users.c.id == user_id)
+    ).scalar()
+
+
+async def _user_of_path(request: Request) -> UserRecord:
+    """`{uid}`, for its own login or an admin's; 403 for anyone else, 404 when an admin names
+    nobody."""
+    caller = await authenticated_user(request)
+    uid = request.path_params["uid"]
+    if caller.login == uid:
+        return caller
+    if not caller.admin:
+        raise Forbidden.for_user(caller.login, uid)
+    found = await runtime_of(request).database.read(queries.user_by_login, login=uid)
+    if found is None:
+        raise UserNotFound(f"No user {uid!r}", uid)
+    return found
+
+
+@get_and_head(
+    router,
+    "/users/{uid}",
+    operation_id="user_get",
+    summary="Retrieve a user",
+    description="Requires credentials (the user's own, or an admin's); no entitlement.",
+    responses=document_responses(User, errors=(401, 403, 404, 406)),
+    response_class=Response,
+)
+async def user_get(request: Request) -> Response:
+    record = await _user_of_path(request)
+    database = runtime_of(request).database
+    created = await database.read(_created, user_id=record.id)
+    member_of = await database.read(library.orgs_of, user_id=record.id)
+    document = user(record, created, member_of)
+    return document_response(
+        request,
+        document,
+        digest=document.digest,
+        last_modified=created,
+    )
+
+
+@get_and_head(
+    router,
+    "/users/{uid}/orgs",
+    operation_id="userOrg_getAll",
+    summary="List the orgs a user belongs to (the default org first)",
+    description="Requires credentials (the user's own, or an admin's); no entitlement.",
+    responses=document_responses(Orgs, errors=(401, 403, 404, 406)),
+    response_class=Response,
+)
+async def user_orgs(request: Request) -> Response:
+    record = await _user_of_path(request)
+    member_of = await runtime_of(request).database.read(library.orgs_of, user_id=record.id)
+    document = orgs(member_of)
+    return document_response(
+        request,
+        document,
+        digest=content_digest(*(org.digest for org in document.orgs.org))
+        if document.orgs
+        else None,
+        last_modified=max((o.last_modified for o in member_of), default=None),
+    )
+
+
+@get_and_head(
+    router,
+    "/orgs/{oid}/categories",
+    operation_id="category_getAll",
+    summary="List the categories of an org",
+    description=(
+        "No authentication, as on the platform. `query` filters on `name` and `type` "
+        "(hammr's `bundle categories` sends `type=='PROJECT'`)."
+    ),
+    responses=document_responses(Categories, errors=(400, 404, 406)),
+    response_class=Response,
+    openapi_extra={"parameters": SEARCH_PARAMETERS},
+)
+async def org_categories(request: Request) -> Response:
+    oid = request.path_params["oid"]
+    org_id = parse_id(oid)
+    database = runtime_of(request).database
+    org = None if org_id is None else await database.read(library.org_by_id, db_id=org_id)
+    if org is None:
+        raise OrgNotFound(f"No org {oid!r}", oid)
+    criteria = criteria_of(request, library.CATEGORY_COLUMNS)
+    total, records = await database.read(library.categories_of, org_id=org.db_id, criteria=criteria)
+    document = categories(total, records)
+    items = document.categories.category if document.categories else []
+    return document_response(
+        request,
+        document,
+        digest=content_digest(total, *(item.digest for item in items)),
+        last_modified=max((r.last_modified for r in records), default=None),
+    )

@@ -1,0 +1,119 @@
+"""The query parameters of the platform's listings (`query`, `orderBy`, `descending`, `count`,
+`offset`) -> `Criteria` for the store.
+
+`query` is the platform's search criteria, of which the mock understands the form clients
+send: conditions `field==value` or `field!=value` joined by `;` (and), the value optionally
+in single or double quotes, `*` matching any run of characters. hammr's `bundle categories`
+sends `type=='PROJECT'`. A field the listing does not know, or anything else, is a 400 that
+names what is allowed: a silent empty list would hide the client's mistake.
+"""
+
+from starlette.requests import Request
+
+from uforge_mock.store.library import Condition, Criteria
+from uforge_mock.wire.errors import BadRequest
+
+# A page holds at most this many objects, whatever `count` asks.
+MAX_COUNT = 1000
+MAX_QUERY_LENGTH = 2048
+MAX_CONDITIONS = 16
+
+SEARCH_PARAMETERS = [
+    {
+        "name": "query",
+        "in": "query",
+        "required": False,
+        "description": (
+            "Search criteria: `field==value` or `field!=value`, joined by `;`; the value may be "
+            "quoted, `*` matches anything (e.g. `name=='Zab*'`)"
+        ),
+        "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+    },
+    {
+        "name": "orderBy",
+        "in": "query",
+        "required": False,
+        "description": "The field to order by (default: dbId)",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "descending",
+        "in": "query",
+        "required": False,
+        "description": "`true` for descending order",
+        "schema": {"type": "boolean", "default": False},
+    },
+    {
+        "name": "count",
+        "in": "query",
+        "required": False,
+        "description": f"At most this many objects (1 to {MAX_COUNT}; default {MAX_COUNT})",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_COUNT},
+    },
+    {
+        "name": "offset",
+        "in": "query",
+        "required": False,
+        "description": "Skip this many objects first",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+]
+
+
+def criteria_of(request: Request, fields: set[str] | dict[str, object]) -> Criteria:
+    """The listing criteria of `request`'s query, over `fields` (wire names)."""
+    params = request.query_params
+    known = sorted(fields)
+    conditions = _conditions(params.get("query"), known)
+    order_by = params.get("orderBy") or None
+    if order_by is not None and order_by not in fields:
+        raise BadRequest(f"Cannot order by {order_by!r}: use one of " + ", ".join(known), order_by)
+    return Criteria(
+        conditions=conditions,
+        order_by=order_by,
+        descending=_boolean(params.get("descending"), "descending"),
+        count=_integer(params.get("count"), "count", low=1, high=MAX_COUNT) or MAX_COUNT,
+        offset=_integer(params.get("offset"), "offset", low=0, high=2**53) or 0,
+    )
+
+
+def _conditions(query: str | None, known: list[str]) -> tuple[Condition, ...]:
+    if not query or not query.strip():
+        return ()
+    if len(query) > MAX_QUERY_LENGTH:
+        raise BadRequest(f"The query is longer than {MAX_QUERY_LENGTH} characters")
+    parts = [part for part in query.split(";") if part.strip()]
+    if len(parts) > MAX_CONDITIONS:
+        raise BadRequest(f"The query has more than {MAX_CONDITIONS} conditions")
+    conditions = []
+    for part in parts:
+        negated = "!=" in part
+        field, operator, value = part.partition("!=" if negated else "==")
+        field, value = field.strip(), value.strip()
+        if not operator or not field:
+            raise BadRequest(
+                f"Cannot read the query condition {part.strip()!r}: write field==value", part
+            )
+        if field not in known:
+            raise BadRequest(f"Cannot search on {field!r}: use one of " + ", ".join(known), field)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        conditions.append(Condition(column=field, value=value, negated=negated))
+    return tuple(conditions)
+
+
+def _boolean(text: str | None, name: str) -> bool:
+    if text is None or text == "":
+        return False
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    raise BadRequest(f"{name} must be true or false", name)
+
+
+def _integer(text: str | None, name: str, *, low: int, high: int) -> int | None:
+    if text is None or text == "":
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > 17 or not low <= int(text) <= high:
+        raise BadRequest(f"{name} must be an integer from {low} to {high}", name)
+    return int(text)

@@ -1,0 +1,189 @@
+"""Request bodies -> the fields a client sent of a wire object (`mySoftware` to create, update
+or clone), from XML (what the official SDK sends) or JSON.
+
+What comes back is a dict of the fields present, by wire name, with values of the field's
+type: a field the client left out is absent (an update changes only what it names), and a
+nested object (`category`) is a dict of its own. Unknown elements are ignored, as the
+platform's JAXB binding ignores them.
+
+The XML parser resolves no entity, loads no DTD and reaches no network: a body is data, and a
+`<!DOCTYPE>` (the door to entity expansion) is refused outright.
+"""
+
+import json
+import types
+from datetime import datetime
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from lxml import etree
+
+from uforge_mock.wire.errors import BadRequest, UnsupportedMediaType
+from uforge_mock.wire.render import field_names
+from uforge_mock.wire.schemas import WireObject
+
+# Deeper than any UForge object a client sends; deeper is a hostile body.
+MAX_DEPTH = 32
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+)
+_XML_TYPES = ("application/xml", "text/xml")
+_JSON_TYPE = "application/json"
+
+
+def media_type_of(content_type: str | None) -> str:
+    """`application/xml; charset=utf-8` -> `application/xml`; no header means XML (the
+    platform's default)."""
+    if not content_type:
+        return "application/xml"
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def read_document(body: bytes, content_type: str | None, cls: type[WireObject]) -> dict[str, Any]:
+    """The fields of a `cls` document in `body`; BadRequest (400) when it is not one,
+    UnsupportedMediaType (415) for a format other than XML or JSON."""
+    media_type = media_type_of(content_type)
+    if not body.strip():
+        raise BadRequest(f"The request body must be a {cls.root} document", cls.root)
+    if media_type in _XML_TYPES or media_type.endswith("+xml"):
+        return _from_xml(body, cls)
+    if media_type == _JSON_TYPE or media_type.endswith("+json"):
+        return _from_json(body, cls)
+    raise UnsupportedMediaType.accepting(media_type, *_XML_TYPES, _JSON_TYPE)
+
+
+# ---------------------------------------------------------------- XML
+
+
+def _from_xml(body: bytes, cls: type[WireObject]) -> dict[str, Any]:
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError as error:
+        raise BadRequest(f"The request body is not well-formed XML: {error.msg}") from None
+    if root.getroottree().docinfo.doctype:
+        raise BadRequest("A request body may not declare a DOCTYPE")
+    if etree.QName(root).localname != cls.root:
+        raise BadRequest(
+            f"The request body must be a {cls.root} document, not {etree.QName(root).localname}",
+            cls.root,
+        )
+    return _xml_fields(root, cls, depth=1)
+
+
+def _xml_fields(element: Any, cls: type[WireObject], *, depth: int) -> dict[str, Any]:
+    if depth > MAX_DEPTH:
+        raise BadRequest(f"The request body is nested deeper than {MAX_DEPTH} elements")
+    hints = _hints(cls)
+    fields: dict[str, Any] = {}
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        name = etree.QName(child).localname
+        if name not in hints:
+            continue
+        kind = _simple(hints[name])
+        if isinstance(kind, type) and issubclass(kind, WireObject):
+            fields[name] = _xml_fields(child, kind, depth=depth + 1)
+        elif get_origin(kind) is list:
+            continue  # lists (URIs of related objects) are the platform's to fill
+        else:
+            fields[name] = _typed(name, child.text or "", kind)
+    return fields
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _from_json(body: bytes, cls: type[WireObject]) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise BadRequest("The request body is not valid JSON") from None
+    if isinstance(data, dict) and set(data) == {cls.root}:
+        data = data[cls.root]  # {"mySoftware": {...}}, as the platform answers it
+    if not isinstance(data, dict):
+        raise BadRequest(f"The request body must be a {cls.root} object", cls.root)
+    return _json_fields(data, cls, depth=1)
+
+
+def _json_fields(data: dict[str, Any], cls: type[WireObject], *, depth: int) -> dict[str, Any]:
+    if depth > MAX_DEPTH:
+        raise BadRequest(f"The request body is nested deeper than {MAX_DEPTH} objects")
+    hints = _hints(cls)
+    fields: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in hints or value is None:
+            continue
+        kind = _simple(hints[name])
+        if isinstance(kind, type) and issubclass(kind, WireObject):
+            if not isinstance(value, dict):
+                raise BadRequest(f"{name} must be an object", name)
+            fields[name] = _json_fields(value, kind, depth=depth + 1)
+        elif get_origin(kind) is list:
+            continue
+        elif kind is bool and isinstance(value, bool):
+            fields[name] = value
+        elif kind is int and isinstance(value, int) and not isinstance(value, bool):
+            fields[name] = _bounded(name, value)
+        elif kind in (str, datetime) and isinstance(value, str):
+            fields[name] = _typed(name, value, kind)
+        else:
+            raise BadRequest(f"{name} has the wrong type", name)
+    return fields
+
+
+# ---------------------------------------------------------------- values
+
+_HINTS: dict[type[WireObject], dict[str, Any]] = {}
+
+
+def _hints(cls: type[WireObject]) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        every = get_type_hints(cls)
+        hints = _HINTS[cls] = {name: every[name] for name in field_names(cls)}
+    return hints
+
+
+def _simple(annotation: Any) -> Any:
+    """`str | None` -> `str`."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        (annotation,) = [arg for arg in get_args(annotation) if arg is not type(None)]
+    return annotation
+
+
+# An xs:long.
+_LONG = 2**63
+
+
+def _bounded(name: str, value: int) -> int:
+    if not -_LONG <= value < _LONG:
+        raise BadRequest(f"{name} is out of range", name)
+    return value
+
+
+def _typed(name: str, text: str, kind: Any) -> Any:
+    if kind is str:
+        return text
+    if kind is bool:
+        if text.strip() in ("true", "1"):
+            return True
+        if text.strip() in ("false", "0"):
+            return False
+        raise BadRequest(f"{name} must be true or false", name)
+    if kind is int:
+        stripped = text.strip()
+        if len(stripped) > 20 or not stripped.lstrip("-").isdigit():
+            raise BadRequest(f"{name} must be an integer", name)
+        return _bounded(name, int(stripped))
+    if kind is datetime:
+        try:
+            return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise BadRequest(f"{name} must be a date and time", name) from None
+    raise BadRequest(f"{name} cannot be set", name)
