@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from uforge_mock.api import openapi
 from uforge_mock.api.direct import DirectRoutes
-from uforge_mock.api.routes import exports, my_software, platform, users
+from uforge_mock.api.routes import bundle_imports, exports, my_software, platform, users
 from uforge_mock.control import routes as control_routes
 from uforge_mock.control.journal import Journal
 from uforge_mock.control.middleware import ControlPlaneMiddleware
@@ -67,7 +67,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             runtime.close()
 
     # The export routes first: clients poll their status, and routes match in order.
-    uforge_routers = (exports.router, my_software.router, users.router, platform.router)
+    uforge_routers = (
+        exports.router,
+        my_software.router,
+        bundle_imports.router,
+        users.router,
+        platform.router,
+    )
     app = UForgeMockApp(
         runtime,
         plane,
@@ -144,6 +150,8 @@ class UForgeMockApp(FastAPI):
             return settings.seed_max_bytes
         if path.startswith(CONTROL_PREFIX):
             return settings.control_max_body_bytes
+        if path.endswith("/uploads") and "/bundleimports/" in path:
+            return settings.max_upload_bytes
         return settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

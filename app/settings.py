@@ -36,6 +36,7 @@ class Settings(BaseSettings):
         export_duration_seconds, export_outcome: how a new export behaves unless its mySoftware
             says otherwise.
         export_stop_percentage: where a new export that fails or is cancelled stops.
+        import_duration_seconds: how long a bundle import runs once its archive is uploaded.
         password_hash_memory_kib, password_hash_time_cost: argon2 cost of new password hashes.
         auth_max_concurrent_verifications: hash verifications allowed at once; the rest wait.
         auth_cache_size: verified and rejected credentials remembered (each kind).
@@ -64,6 +65,14 @@ class Settings(BaseSettings):
             before it is read when Content-Length says so; the routes served today read none).
         control_max_body_bytes: the same for the control API's routes but `POST /_mock/seed`,
             which takes `seed_max_bytes`.
+        (uploaded archives)
+        max_upload_bytes: the largest archive a bundle import's upload route takes, as sent
+            (gzip-compressed); 413 past it, as for max_body_bytes. The upload is spooled to a
+            file under `data_dir` (never elsewhere), not held in memory.
+        archive_max_bytes: the most an uploaded archive may hold once decompressed; an archive
+            past it (a gzip bomb, a tar declaring a huge member) is refused as it is read.
+        archive_max_members: the most members (files, folders) an uploaded archive may hold.
+        archive_max_member_bytes: the largest single file an uploaded archive may hold.
         (authentication)
         auth_max_verifications_per_login: checks of credentials not yet remembered that one
             login may have at once, waiting or running; one more is answered 503 with
@@ -101,6 +110,7 @@ class Settings(BaseSettings):
     export_duration_seconds: float = Field(default=10.0, ge=0)
     export_outcome: ExportOutcome = "complete"
     export_stop_percentage: int = Field(default=40, ge=0, le=100)
+    import_duration_seconds: float = Field(default=5.0, ge=0)
     password_hash_memory_kib: int = Field(default=65536)
     password_hash_time_cost: int = Field(default=3, ge=1)
     auth_max_concurrent_verifications: int = Field(default=2, ge=1)
@@ -118,6 +128,11 @@ class Settings(BaseSettings):
     max_connections: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=2**20, ge=0)
     control_max_body_bytes: int = Field(default=64 * 2**10, ge=1024)
+    # ---- limits: uploaded archives
+    max_upload_bytes: int = Field(default=64 * 2**20, ge=1024)
+    archive_max_bytes: int = Field(default=256 * 2**20, ge=1024)
+    archive_max_members: int = Field(default=10_000, ge=1)
+    archive_max_member_bytes: int = Field(default=64 * 2**20, ge=1)
     # ---- limits: authentication
     auth_max_verifications_per_login: int = Field(default=2, ge=1)
     auth_max_waiting_verifications: int = Field(default=32, ge=0)

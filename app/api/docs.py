@@ -168,7 +168,10 @@ ERROR_DESCRIPTIONS = {
         "Neither application/xml nor application/json is acceptable",
         "mock.error.not_acceptable",
     ),
-    409: ("The export is not complete yet", "mock.error.conflict.export_not_complete"),
+    409: (
+        "Not in a state for this: an export not complete yet, an import's archive uploaded already",
+        "mock.error.conflict.export_not_complete",
+    ),
     413: ("The request body is too large (UFORGE_MOCK_MAX_BODY_BYTES)", "mock.error.limit.body"),
     415: (
         "The request body is neither XML nor JSON (Content-Type)",

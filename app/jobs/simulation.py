@@ -18,19 +18,55 @@ from uforge_mock.wire.digest import content_digest
 
 OUTCOMES = ("complete", "error", "cancelled", "running")
 
-DEFAULT_ERROR_MESSAGE = "Failed to create the archive of the software bundle"
-FINAL_MESSAGES = {
-    "complete": "Export complete",
-    "error": "Export failed",
-    "cancelled": "Export cancelled",
-}
-# (lowest percentage, message) of each phase of a running export, in order.
-PHASES = (
-    (0, "Export requested"),
-    (1, "Preparing bundle metadata"),
-    (25, "Creating archive"),
-    (70, "Compressing archive"),
+
+# eq=False: hashed by identity (there is one of each), so that the memory of settled states,
+# keyed on it, costs nothing more to look up on the status path.
+@dataclass(frozen=True, slots=True, eq=False)
+class JobWording:
+    """What a kind of job says of itself: the message of each phase while it runs (lowest
+    percentage, message; in order), of each end, and of an error without a message of its
+    own. Exports and imports run the same way and speak differently."""
+
+    phases: tuple[tuple[int, str], ...]
+    final_messages: tuple[tuple[str, str], ...]
+    default_error: str
+
+    def final(self, outcome: str) -> str:
+        return dict(self.final_messages)[outcome]
+
+
+EXPORT = JobWording(
+    phases=(
+        (0, "Export requested"),
+        (1, "Preparing bundle metadata"),
+        (25, "Creating archive"),
+        (70, "Compressing archive"),
+    ),
+    final_messages=(
+        ("complete", "Export complete"),
+        ("error", "Export failed"),
+        ("cancelled", "Export cancelled"),
+    ),
+    default_error="Failed to create the archive of the software bundle",
 )
+BUNDLE_IMPORT = JobWording(
+    phases=(
+        (0, "Archive uploaded"),
+        (1, "Extracting archive"),
+        (40, "Reading bundle file"),
+        (70, "Creating software bundle"),
+    ),
+    final_messages=(
+        ("complete", "Import complete"),
+        ("error", "Import failed"),
+        ("cancelled", "Import cancelled"),
+    ),
+    default_error="Failed to import the software bundle",
+)
+# Today's names of the export's wording, which the seed documentation and tests read.
+DEFAULT_ERROR_MESSAGE = EXPORT.default_error
+FINAL_MESSAGES = dict(EXPORT.final_messages)
+PHASES = EXPORT.phases
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,22 +103,22 @@ class ExportState:
         return self.complete or self.error or self.cancelled
 
 
-def phase_message(percentage: int) -> str:
-    message = PHASES[0][1]
-    for lowest, text in PHASES:
+def phase_message(percentage: int, wording: JobWording = EXPORT) -> str:
+    message = wording.phases[0][1]
+    for lowest, text in wording.phases:
         if percentage >= lowest:
             message = text
     return message
 
 
-def export_state(ticket: TicketFacts, now: datetime) -> ExportState:
-    """The status of `ticket` at `now`."""
+def export_state(ticket: TicketFacts, now: datetime, wording: JobWording = EXPORT) -> ExportState:
+    """The status of `ticket` at `now` (a job of any kind: `wording` says which)."""
     if (
         ticket.outcome == "running"
         or ticket.duration_seconds <= 0
         or now >= ticket.created + timedelta(seconds=ticket.duration_seconds)
     ):
-        return _settled_state(ticket)
+        return _settled_state(ticket, wording)
 
     target = 100 if ticket.outcome == "complete" else ticket.percentage
     elapsed = max((now - ticket.created).total_seconds(), 0.0)
@@ -92,29 +128,31 @@ def export_state(ticket: TicketFacts, now: datetime) -> ExportState:
     reached = math.floor(target * elapsed / duration) if target else 0
     reached = min(reached, 99)
     since = ticket.created + timedelta(seconds=duration * reached / target if target else 0)
-    return _state(ticket, reached, "running", since)
+    return _state(ticket, reached, "running", since, wording)
 
 
 @lru_cache(maxsize=4096)
-def _settled_state(ticket: TicketFacts) -> ExportState:
+def _settled_state(ticket: TicketFacts, wording: JobWording) -> ExportState:
     """The state an ended (or fixed) ticket keeps for ever: computed once per ticket version,
     since polling a finished export is what clients do most."""
     if ticket.outcome == "running":
-        return _state(ticket, ticket.percentage, "running", ticket.created)
+        return _state(ticket, ticket.percentage, "running", ticket.created, wording)
     target = 100 if ticket.outcome == "complete" else ticket.percentage
     ended = ticket.created + timedelta(seconds=ticket.duration_seconds)
-    return _state(ticket, target, ticket.outcome, ended)
+    return _state(ticket, target, ticket.outcome, ended, wording)
 
 
-def _state(ticket: TicketFacts, percentage: int, phase: str, since: datetime) -> ExportState:
+def _state(
+    ticket: TicketFacts, percentage: int, phase: str, since: datetime, wording: JobWording
+) -> ExportState:
     # A patched ticket changed when it was patched, even if its progress says earlier.
     last_modified = _to_millisecond(max(since, ticket.last_modified, ticket.created))
     failed = phase == "error"
     if phase == "running":
-        message = ticket.message or phase_message(percentage)
+        message = ticket.message or phase_message(percentage, wording)
     else:
-        message = FINAL_MESSAGES[phase]
-    error_message = (ticket.error_message or DEFAULT_ERROR_MESSAGE) if failed else None
+        message = wording.final(phase)
+    error_message = (ticket.error_message or wording.default_error) if failed else None
     detailed = ticket.detailed_error_msg if failed else None
     fields = (
         ticket.db_id,

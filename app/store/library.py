@@ -110,6 +110,7 @@ class ArtifactRecord:
     kind: str
     position: int
     parent_position: int | None
+    directory: bool
     name: str
     tag: str | None
     install_location: str | None
@@ -127,6 +128,8 @@ class SoftwareDetails:
 
     category: CategoryRecord | None
     artifacts: tuple[ArtifactRecord, ...]
+    # The bundle file's other top-level keys, as an import kept them (JSON text).
+    attributes: str | None = None
 
     @property
     def files(self) -> tuple[ArtifactRecord, ...]:
@@ -157,6 +160,7 @@ _ARTIFACT_COLUMNS = (
     software_artifacts.c.kind,
     software_artifacts.c.position,
     software_artifacts.c.parent_position,
+    software_artifacts.c.directory,
     software_artifacts.c.name,
     software_artifacts.c.tag,
     software_artifacts.c.install_location,
@@ -173,6 +177,7 @@ def _artifact(row: Any) -> ArtifactRecord:
     values = row._asdict()
     values["attributes"] = json.loads(values["attributes"]) if values["attributes"] else {}
     values["has_content"] = bool(values["has_content"])
+    values["directory"] = bool(values["directory"])
     return ArtifactRecord(**values)
 
 
@@ -208,8 +213,20 @@ def software_details(
     for row in artifact_rows:
         artifact = _artifact(row)
         found.setdefault(artifact.my_software_id, (None, []))[1].append(artifact)
+    kept: dict[int, str] = {
+        row.db_id: row.attributes
+        for row in connection.execute(
+            select(my_software.c.db_id, my_software.c.attributes).where(
+                my_software.c.db_id.in_(db_ids), my_software.c.attributes.is_not(None)
+            )
+        )
+    }
+    for db_id in kept:
+        found.setdefault(db_id, (None, []))
     return {
-        db_id: SoftwareDetails(category=category, artifacts=tuple(artifacts))
+        db_id: SoftwareDetails(
+            category=category, artifacts=tuple(artifacts), attributes=kept.get(db_id)
+        )
         for db_id, (category, artifacts) in found.items()
     }
 

@@ -133,6 +133,9 @@ class MySoftware(MySoftwareFields, table=True):
             index=True,
         ),
     )
+    # The bundle file's other top-level keys (JSON text), kept so that an export writes them
+    # back as an import read them.
+    attributes: str | None = None
     created: datetime
     last_modified: datetime
 
@@ -214,6 +217,8 @@ class SoftwareArtifact(SQLModel, table=True):
     position: int = 0
     # The position of the directory entry holding it (None: at the top of `files`).
     parent_position: int | None = None
+    # An entry that lists files of its own (a folder); it has no bytes.
+    directory: bool = False
     name: str = Field(max_length=1024)
     tag: str | None = Field(default=None, max_length=64)
     install_location: str | None = Field(default=None, max_length=4096)

@@ -16,6 +16,7 @@
     ├── MethodNotAllowed              405  mock.error.method_not_allowed
     ├── NotAcceptable                 406  mock.error.not_acceptable
     ├── ExportNotComplete             409  mock.error.conflict.export_not_complete
+    ├── Conflict                      409  mock.error.conflict   (an archive uploaded twice)
     ├── PayloadTooLarge               413  mock.error.limit.body
     ├── UnsupportedMediaType          415  mock.error.unsupported_media_type
     ├── RequestHeadersTooLarge        431  mock.error.limit.headers
@@ -190,6 +191,16 @@ class ExportNotComplete(UForgeException):
     @classmethod
     def for_id(cls, eid: int) -> "ExportNotComplete":
         return cls(f"Export {eid} is not complete: nothing to download yet", str(eid))
+
+
+class Conflict(UForgeException):
+    status_code = 409
+    message_id = "mock.error.conflict"
+    default_message = "The request conflicts with the object's state"
+
+    @classmethod
+    def already_uploaded(cls, db_id: int) -> "Conflict":
+        return cls(f"Bundle import {db_id} has its archive already", str(db_id))
 
 
 class PayloadTooLarge(UForgeException):

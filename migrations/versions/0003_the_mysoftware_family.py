@@ -86,6 +86,7 @@ def upgrade() -> None:
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("parent_position", sa.Integer(), nullable=True),
+        sa.Column("directory", sa.Boolean(), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=1024), nullable=False),
         sa.Column("tag", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("install_location", sqlmodel.sql.sqltypes.AutoString(length=4096), nullable=True),
@@ -105,6 +106,9 @@ def upgrade() -> None:
         )
 
     with op.batch_alter_table("my_software", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("attributes", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
+        )
         batch_op.add_column(
             sa.Column(
                 "category_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
@@ -129,6 +133,7 @@ def downgrade() -> None:
     with op.batch_alter_table("my_software", schema=None) as batch_op:
         batch_op.drop_constraint("fk_my_software_category_id", type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_my_software_category_id"))
+        batch_op.drop_column("attributes")
         batch_op.drop_column("category_id")
 
     with op.batch_alter_table("software_artifacts", schema=None) as batch_op:

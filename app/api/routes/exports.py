@@ -1,5 +1,6 @@
 """The software-bundle export family of a mySoftware: the export engine, for mySoftware."""
 
+from uforge_mock.api.bundles import bundle_facts
 from uforge_mock.api.deps import SOFTWARE_UPLOAD, my_software_of
 from uforge_mock.api.export_engine import (
     Archive,
@@ -9,10 +10,10 @@ from uforge_mock.api.export_engine import (
     Operation,
     export_routes,
 )
-from uforge_mock.jobs.archive import BundleFacts, archive_filename, bundle_archive
+from uforge_mock.jobs.archive import archive_filename, bundle_archive
 from uforge_mock.jobs.simulation import ExportState
 from uforge_mock.platform.runtime import Runtime
-from uforge_mock.store import queries
+from uforge_mock.store import library, queries
 from uforge_mock.store.tickets import ExportRecord
 from uforge_mock.wire.digest import content_digest
 from uforge_mock.wire.errors import ExportNotFound
@@ -47,18 +48,17 @@ def software_bundle_export(
 
 
 async def bundle_archive_of(runtime: Runtime, export: ExportRecord, state: ExportState) -> Archive:
-    """The bundle file (`bundle.yml` or `.json`) of the mySoftware as it is now, in a tar.gz."""
+    """The mySoftware as it is now, in a tar.gz: its bundle file (`bundle.yml` or `.json`),
+    its files, license and logo, as hammr's `bundle import` takes them."""
     software = await runtime.database.read(queries.my_software_by_id, db_id=export.resource_id)
     if software is None:  # deleted between the two reads
         raise ExportNotFound.for_id(str(export.facts.db_id), str(export.resource_id))
-    bundle = BundleFacts(
-        name=software.name,
-        version=software.version,
-        description=software.description,
-        maintainer=software.maintainer,
-        website=software.website,
-        short_tag=software.short_tag,
+    database = runtime.database
+    details = (await database.read(library.software_details, db_ids=[software.db_id])).get(
+        software.db_id, library.NO_DETAILS
     )
+    contents = await database.read(library.artifact_contents, my_software_id=software.db_id)
+    bundle = bundle_facts(software, details, contents)
     body = bundle_archive(bundle, export.output_format, built=state.last_modified)
     return Archive(filename=archive_filename(bundle), body=body)
 
