@@ -6,6 +6,8 @@ GET    /_mock/clock            the mock's time
 PUT    /_mock/clock            freeze, advance, set, run again, or back to real time
 PATCH  /_mock/exports/{eid}    change a ticket's outcome, duration, messages, percentage
 GET    /_mock/exports          the tickets and their status, a page at a time (limit, after)
+PATCH  /_mock/bundleimports/{sbid}  change a bundle import's outcome, duration, messages
+GET    /_mock/bundleimports    the bundle imports and their status, a page at a time
 GET    /_mock/requests         the journal of UForge requests (filter: method, path glob; pages)
 DELETE /_mock/requests         empty the journal
 GET    /_mock/faults           the injected faults
@@ -24,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
 from uforge_mock.api.deps import RuntimeDep, parse_id
+from uforge_mock.api.routes.bundle_imports import WAITING_MESSAGE, import_state
 from uforge_mock.api.routes.exports import MY_SOFTWARE_EXPORTS
 from uforge_mock.control.faults import FaultSpec
 from uforge_mock.control.guard import (
@@ -36,7 +39,9 @@ from uforge_mock.control.guard import (
 from uforge_mock.control.openapi import control_openapi_document
 from uforge_mock.control.plane import ControlPlane
 from uforge_mock.jobs.clock import REAL_TIME, ClockState
+from uforge_mock.store import imports
 from uforge_mock.store import queries as store
+from uforge_mock.store.imports import ImportRecord
 from uforge_mock.store.models import MAX_ID
 from uforge_mock.store.seed import parse_seed_text
 from uforge_mock.store.seed_errors import SeedError
@@ -299,6 +304,101 @@ async def exports_list(
             "exports": [MY_SOFTWARE_EXPORTS.ticket_json(export, now) for export in page],
             "next": following,
         }
+    )
+
+
+# ---------------------------------------------------------------- bundle imports
+
+
+class ImportPatch(BaseModel):
+    """The import's job facts to change; fields left out keep their value. An import made to
+    fail takes back the mySoftware it made (an import in error makes nothing)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["complete", "error", "running"] | None = None
+    duration: float | None = Field(default=None, ge=0, le=10**9)
+    percentage: int | None = Field(default=None, ge=0, le=100)
+    message: str | None = None
+    errorMessage: str | None = None
+    detailedErrorMsg: str | None = None
+
+
+def import_json(record: ImportRecord, now: datetime) -> dict[str, Any]:
+    """An import as the control plane shows it: its facts and its status at `now`."""
+    state = import_state(record, now)
+    return {
+        "dbId": record.db_id,
+        "owner": record.owner_login,
+        "imported": record.imported,
+        "created": format_datetime(record.created),
+        "uploaded": format_datetime(record.uploaded) if record.uploaded else None,
+        "archiveSize": record.archive_size,
+        "mySoftware": record.my_software_id,
+        "duration": record.duration_seconds,
+        "outcome": record.outcome,
+        "percentage": record.percentage,
+        "message": record.message,
+        "errorMessage": record.error_message,
+        "detailedErrorMsg": record.detailed_error_msg,
+        "status": {
+            "percentage": state.percentage if state else 0,
+            "complete": state.complete if state else False,
+            "error": state.error if state else False,
+            "message": state.message if state else WAITING_MESSAGE,
+            "lastModified": format_datetime(state.last_modified if state else record.last_modified),
+        },
+    }
+
+
+@router.patch("/bundleimports/{sbid}", summary="Change a bundle import (e.g. make it fail now)")
+async def bundle_import_patch(
+    sbid: str, patch: Annotated[ImportPatch, Body()], runtime: RuntimeDep
+) -> Response:
+    db_id = parse_id(sbid)
+    fields = patch.model_dump(exclude_unset=True)
+    columns = {
+        "outcome": "outcome",
+        "duration": "duration_seconds",
+        "percentage": "percentage",
+        "message": "message",
+        "errorMessage": "error_message",
+        "detailedErrorMsg": "detailed_error_msg",
+    }
+    values: dict[str, object] = {columns[name]: value for name, value in fields.items()}
+    now = await runtime.now()
+    record = None
+    if db_id is not None:
+        record = await runtime.database.write(
+            imports.update_import, db_id=db_id, values=values, now=now
+        )
+    if record is None:
+        raise NotFound(f"Bundle import {sbid} not found", sbid)
+    return json_response(import_json(record, now))
+
+
+@router.get(
+    "/bundleimports",
+    summary="The bundle imports with their current status, by dbId, a page at a time "
+    "(`next`: the following page, null after the last)",
+)
+async def bundle_imports_list(
+    runtime: RuntimeDep,
+    limit: Annotated[
+        int, Query(ge=1, le=PAGE_SIZE, description=f"at most this many (default {PAGE_SIZE})")
+    ] = PAGE_SIZE,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="only imports with a larger dbId")
+    ] = 0,
+) -> Response:
+    now = await runtime.now()
+    records = await runtime.database.read(imports.import_page, after=after, limit=limit + 1)
+    page = records[:limit]
+    following = None
+    if len(records) > limit:
+        following = next_page("/_mock/bundleimports", limit=limit, after=page[-1].db_id)
+    return json_response(
+        {"bundleImports": [import_json(record, now) for record in page], "next": following}
     )
 
 
