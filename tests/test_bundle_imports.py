@@ -93,7 +93,9 @@ def software_of(client: TestClient, reference: str) -> Any:
     return response.json()["mySoftware"]
 
 
-def export_bundle_file(client: TestClient, clock: FrozenClock, msid: int) -> tuple[Any, dict]:
+def export_bundle_file(
+    client: TestClient, clock: FrozenClock, msid: int
+) -> tuple[Any, dict[str, bytes]]:
     created = client.post(f"/api/users/guest/mysoftware/{msid}/exports", headers={**GUEST, **JSON})
     assert created.status_code == 201, created.text
     eid = created.json()["softwareBundleExport"]["dbId"]
