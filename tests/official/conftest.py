@@ -38,7 +38,17 @@ def py27_bin() -> Path:
 
 @pytest.fixture(scope="session")
 def official_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL (with /api) of a uforge-mock process seeded for these tests."""
+    """The base URL (with /api) of a uforge-mock process seeded for these tests.
+
+    The exports and imports the tests start end at once (hammr polls every 2 s), but for the
+    seeded mySoftware that say otherwise (`exportDuration`)."""
     data_dir = tmp_path_factory.mktemp("official")
-    with server_process(data_dir, "--no-demo", "--seed", str(HERE / "seed.yml")) as base:
+    with server_process(
+        data_dir,
+        "--no-demo",
+        "--seed",
+        str(HERE / "seed.yml"),
+        export_duration_seconds="0",
+        import_duration_seconds="0",
+    ) as base:
         yield f"{base}/api"

@@ -2,48 +2,18 @@
 uforge-mock process: they must work unmodified."""
 
 import json
-import os
-import subprocess
 import tarfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
+from tests.official.clients import archive_members, hammr, sdk
+
 pytestmark = pytest.mark.official
 
-HERE = Path(__file__).resolve().parent
 BASIC = ["guest", "--password", "guest-pw"]
 KEYS = ["guest", "--keys", "PUB-guest", "SEC-guest"]
-
-
-def sdk(py27_bin: Path, url: str, *arguments: str) -> dict[str, Any]:
-    result = subprocess.run(
-        [str(py27_bin / "python"), str(HERE / "sdk_driver.py"), url, *arguments],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-
-def hammr(py27_bin: Path, url: str, *arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ANSI_COLORS_DISABLED": "1", "HOME": str(cwd)}
-    return subprocess.run(
-        [str(py27_bin / "hammr"), "-a", url, *arguments],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=cwd,
-        env=env,
-    )
-
-
-def archive_members(path: Path) -> dict[str, bytes]:
-    with tarfile.open(path, "r:gz") as archive:
-        return {m.name: archive.extractfile(m).read() for m in archive.getmembers()}  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("credentials", [BASIC, KEYS], ids=["basic", "api-keys"])
