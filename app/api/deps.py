@@ -43,7 +43,8 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def authenticated_user(request: Request) -> UserRecord:
-    """The caller, by API-key signature when the query carries `apiKey`, else by Basic."""
+    """The caller, by API-key signature when the query carries `apiKey`, else by Basic; for a
+    supervisor login (`ADMIN\\USER`), USER: the request acts as USER in every check after."""
     runtime = runtime_of(request)
     database = runtime.database
     query = request.scope["query_string"]

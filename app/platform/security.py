@@ -1,6 +1,7 @@
 """Who is calling: HTTP Basic credentials checked against the stored argon2 hash, a memory of
-checked credentials so that polling clients do not pay for a hash each time, API-key
-signatures, and the authorization rules (own paths only unless admin; entitlements).
+checked credentials so that polling clients do not pay for a hash each time, supervisor logins
+(`ADMIN\\USER` with ADMIN's password: the request acts as USER), API-key signatures, and the
+authorization rules (own paths only unless admin; entitlements).
 """
 
 import asyncio
@@ -44,14 +45,25 @@ ClientGone = Callable[[], Awaitable[None]]
 """Completes when the client of a request has gone (disconnected); never while it is there."""
 
 
+# What a user needs to log in as another: `SUPERVISOR\TARGET` with the supervisor's password.
+SUPERVISOR_ENTITLEMENT = "supervisor_access"
+SUPERVISOR_SEPARATOR = "\\"
+
+
 @dataclass(frozen=True, slots=True)
 class Credentials:
+    """A Basic login: `login` is the account whose `password` it is; for a supervisor login
+    (`login\\target`), `target` is the user the request acts as (None for a plain login)."""
+
     login: str
     password: str
+    target: str | None = None
 
 
 def parse_basic(header: str | None) -> Credentials:
-    """The login and password of a `Basic` Authorization header, or Unauthorized."""
+    """The login and password of a `Basic` Authorization header, or Unauthorized. A login with
+    a backslash is a supervisor login, `SUPERVISOR\\TARGET`: anything else with a backslash in
+    it (`\\USER`, `ADMIN\\`, two backslashes) is Unauthorized."""
     if not header or len(header) > MAX_AUTHORIZATION_LENGTH:
         raise Unauthorized()
     scheme, _, token = header.strip().partition(" ")
@@ -64,7 +76,12 @@ def parse_basic(header: str | None) -> Credentials:
     login, colon, password = decoded.partition(":")
     if not colon or not login:
         raise Unauthorized()
-    return Credentials(login, password)
+    if SUPERVISOR_SEPARATOR not in login:
+        return Credentials(login, password)
+    supervisor, _, target = login.partition(SUPERVISOR_SEPARATOR)
+    if not supervisor or not target or SUPERVISOR_SEPARATOR in target:
+        raise Unauthorized()
+    return Credentials(supervisor, password, target)
 
 
 class _BoundedMemory:
@@ -107,9 +124,13 @@ class _Turn:
 class CredentialVerifier:
     """Decides whether a password matches a user's stored hash, remembering the answers.
 
-    The memory is keyed on (login, password, stored hash), through a MAC with a per-process
-    key so that no password is kept in clear: a changed password changes the stored hash, so
-    the old answers no longer apply, and an accepted key can only ever be that exact password.
+    The memory is keyed on (login, target, password, stored hash), through a MAC with a
+    per-process key so that no password is kept in clear: a changed password changes the stored
+    hash, so the old answers no longer apply, and an accepted key can only ever be that exact
+    password for that exact login as sent: a supervisor login's answers (`ADMIN\\USER`) are
+    never a plain login's (`ADMIN`), nor another target's. The bounds below count by `login`,
+    the account whose password is checked: a supervisor's checks count as its own whatever
+    the target, so varying the target never buys more guesses at its password.
     Both accepted and rejected pairs are remembered, so a flood of one wrong password costs one
     hash, and identical checks in flight at the same time share one result.
 
@@ -348,7 +369,12 @@ class CredentialVerifier:
         return await anyio.to_thread.run_sync(check, limiter=self._limiter)
 
     def _memory_key(self, credentials: Credentials, stored_hash: str | None) -> bytes:
-        message = "\x00".join((credentials.login, credentials.password, stored_hash or ""))
+        # Each field behind its length, so that no two credentials make one message (a login
+        # or a target may hold anything, NULs included); a plain login's target is empty, a
+        # supervisor login's never is. The stored hash, last, needs no length.
+        login, target, password = credentials.login, credentials.target or "", credentials.password
+        hashed = stored_hash or ""
+        message = f"{len(login)}:{login}{len(target)}:{target}{len(password)}:{password}{hashed}"
         # Keyed BLAKE2b is a MAC in one C call; the `hmac` module costs several Python calls,
         # paid on every request.
         return hashlib.blake2b(
@@ -364,13 +390,42 @@ async def authenticate_basic(
     client_gone: ClientGone | None = None,
 ) -> UserRecord:
     """The user whose Basic credentials these are, or Unauthorized (same answer for an unknown
-    user and a wrong password); `AuthenticationBusy` when their check cannot be taken now."""
+    user and a wrong password); `AuthenticationBusy` when their check cannot be taken now.
+
+    For a supervisor login (`ADMIN\\USER`, ADMIN's password), the user the request acts as:
+    USER's record, so `{uid}` must be USER and USER's entitlements apply, exactly as if USER
+    had logged in. Only the supervisor is looked up before its password is checked, the same
+    way as any login: an unknown target or supervisor takes what a wrong password takes."""
     credentials = parse_basic(header)
     user = await load_user(credentials.login)
     matched = await verifier.verify(
         credentials, user.password_hash if user else None, client_gone=client_gone
     )
     if user is None or not matched:
+        raise Unauthorized()
+    if credentials.target is None:
+        return user
+    return await _supervised(user, credentials.target, load_user=load_user)
+
+
+async def _supervised(
+    supervisor: UserRecord,
+    target: str,
+    *,
+    load_user: Callable[[str], Awaitable[UserRecord | None]],
+) -> UserRecord:
+    """The user `supervisor` (its password checked) logs in as; Unauthorized without the
+    supervisor entitlement or when `target` is no user.
+
+    Both are 401, never 403 (ours: no public source says): both are checked while logging in,
+    and a refused login is a 401; a 403 answers an established identity refused a resource,
+    and here no identity was established. One body for both, so that a user without the
+    entitlement who knows their own password cannot list the users; nor can its timing, since
+    the target is looked up only once the entitlement is there."""
+    if SUPERVISOR_ENTITLEMENT not in supervisor.entitlements:
+        raise Unauthorized()
+    user = await load_user(target)
+    if user is None:
         raise Unauthorized()
     return user
 
