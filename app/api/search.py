@@ -8,9 +8,14 @@ sends `type=='PROJECT'`. A field the listing does not know, or anything else, is
 names what is allowed: a silent empty list would hide the client's mistake.
 """
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
 from starlette.requests import Request
 
-from uforge_mock.store.library import Condition, Criteria
+from uforge_mock.store.library import Condition, Criteria, value_kind
+from uforge_mock.wire.bodies import carriable
 from uforge_mock.wire.errors import BadRequest
 
 # A page holds at most this many objects, whatever `count` asks.
@@ -60,11 +65,12 @@ SEARCH_PARAMETERS = [
 ]
 
 
-def criteria_of(request: Request, fields: set[str] | dict[str, object]) -> Criteria:
-    """The listing criteria of `request`'s query, over `fields` (wire names)."""
+def criteria_of(request: Request, fields: Mapping[str, Any]) -> Criteria:
+    """The listing criteria of `request`'s query, over `fields` (wire names -> the store's
+    columns, whose kinds the values must have)."""
     params = request.query_params
     known = sorted(fields)
-    conditions = _conditions(params.get("query"), known)
+    conditions = _conditions(params.get("query"), fields)
     order_by = params.get("orderBy") or None
     if order_by is not None and order_by not in fields:
         raise BadRequest(f"Cannot order by {order_by!r}: use one of " + ", ".join(known), order_by)
@@ -77,7 +83,8 @@ def criteria_of(request: Request, fields: set[str] | dict[str, object]) -> Crite
     )
 
 
-def _conditions(query: str | None, known: list[str]) -> tuple[Condition, ...]:
+def _conditions(query: str | None, fields: Mapping[str, Any]) -> tuple[Condition, ...]:
+    known = sorted(fields)
     if not query or not query.strip():
         return ()
     if len(query) > MAX_QUERY_LENGTH:
@@ -98,8 +105,38 @@ def _conditions(query: str | None, known: list[str]) -> tuple[Condition, ...]:
             raise BadRequest(f"Cannot search on {field!r}: use one of " + ", ".join(known), field)
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
-        conditions.append(Condition(column=field, value=value, negated=negated))
+        typed = _value(field, value, value_kind(fields[field]))
+        conditions.append(Condition(column=field, value=typed, negated=negated))
     return tuple(conditions)
+
+
+# An xs:long, the widest number a column holds: a wider one is no value of the field.
+_LONG = 2**63
+
+
+def _value(field: str, text: str, kind: type) -> str | int | datetime:
+    """`text` as a value of the field's kind: a whole number, a date and time, or text that
+    XML can carry (a database compares like with like, and PostgreSQL text holds no NUL)."""
+    if kind is int:
+        digits = text.removeprefix("-")
+        if digits.isascii() and digits.isdigit() and len(digits) <= 19:
+            number = int(text)
+            if -_LONG <= number < _LONG:
+                return number
+        raise BadRequest(f"{field} takes a whole number, not {text!r}", field)
+    if kind is datetime:
+        try:
+            instant = datetime.fromisoformat(text)
+            if instant.tzinfo is None:
+                return instant.replace(tzinfo=UTC)
+            return instant.astimezone(UTC)
+        except (ValueError, OverflowError):  # Overflow: 0001-01-01T00:00+01:00 in UTC
+            raise BadRequest(
+                f"{field} takes a date and time (2019-06-05T21:40:12.000Z), not {text!r}", field
+            ) from None
+    if not carriable(text):
+        raise BadRequest(f"The value of {field} holds a character that XML cannot carry", field)
+    return text
 
 
 def _boolean(text: str | None, name: str) -> bool:

@@ -13,12 +13,18 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    DateTime,
+    Integer,
     Select,
+    TypeDecorator,
     delete,
+    false,
     func,
     insert,
     not_,
+    or_,
     select,
+    text,
     update,
 )
 
@@ -39,11 +45,24 @@ from uforge_mock.store.queries import (
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """`column == value` (or `!=`); `*` in the value matches any run of characters."""
+    """`column == value` (or `!=`); `*` in a text value matches any run of characters. The
+    value has the column's kind (`value_kind`): a database compares like with like only."""
 
     column: str
-    value: str
+    value: str | int | datetime
     negated: bool = False
+
+
+def value_kind(column: Any) -> type:
+    """What a condition on `column` compares it with: int, datetime or str."""
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    if isinstance(column_type, Integer):
+        return int
+    if isinstance(column_type, DateTime):
+        return datetime
+    return str
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,22 +76,43 @@ class Criteria:
     offset: int = 0
 
 
-def _matches(column: Any, condition: Condition) -> ColumnElement[bool]:
-    if "*" in condition.value:
-        escaped = (
-            condition.value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        ).replace("*", "%")
-        test: ColumnElement[bool] = column.like(escaped, escape="\\")
+def _matches(column: Any, condition: Condition, dialect: str) -> ColumnElement[bool]:
+    value = condition.value
+    test: ColumnElement[bool]
+    if isinstance(value, str) and "*" in value and dialect == "sqlite":
+        # SQLite's LIKE ignores the case of ASCII letters; its GLOB does not, like PostgreSQL's
+        # LIKE: both stores then find the same rows. `?` and `[` are GLOB's too: bracketed.
+        pattern = "".join(f"[{char}]" if char in "?[" else char for char in value)
+        test = column.op("GLOB", is_comparison=True)(pattern)
+    elif isinstance(value, str) and "*" in value:
+        escaped = (value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")).replace(
+            "*", "%"
+        )
+        test = column.like(escaped, escape="\\")
     else:
-        test = column == condition.value
-    return not_(test) if condition.negated else test
+        test = column == value
+    if not condition.negated:
+        return test
+    # A field without a value differs from any value (SQL's NULL would match neither way).
+    return or_(not_(test), column.is_(None))
+
+
+def _where(
+    statement: Select[Any], columns: dict[str, Any], criteria: Criteria, dialect: str
+) -> Select[Any]:
+    for condition in criteria.conditions:
+        statement = statement.where(_matches(columns[condition.column], condition, dialect))
+    return statement
 
 
 def _page(
-    statement: Select[Any], columns: dict[str, Any], criteria: Criteria, default_order: Any
+    statement: Select[Any],
+    columns: dict[str, Any],
+    criteria: Criteria,
+    default_order: Any,
+    dialect: str,
 ) -> Select[Any]:
-    for condition in criteria.conditions:
-        statement = statement.where(_matches(columns[condition.column], condition))
+    statement = _where(statement, columns, criteria, dialect)
     order = columns[criteria.order_by] if criteria.order_by else default_order
     order = order.desc() if criteria.descending else order.asc()
     # The id breaks ties, so that pages never overlap nor skip a row.
@@ -81,12 +121,6 @@ def _page(
         statement = statement.offset(criteria.offset)
     if criteria.count is not None:
         statement = statement.limit(criteria.count)
-    return statement
-
-
-def _total(statement: Select[Any], columns: dict[str, Any], criteria: Criteria) -> Select[Any]:
-    for condition in criteria.conditions:
-        statement = statement.where(_matches(columns[condition.column], condition))
     return statement
 
 
@@ -270,12 +304,16 @@ def my_software_page(connection: Connection, *, owner_id: int, criteria: Criteri
         .select_from(my_software.join(users, users.c.id == my_software.c.owner_id))
         .where(my_software.c.owner_id == owner_id)
     )
-    rows = connection.execute(_page(base, MY_SOFTWARE_COLUMNS, criteria, my_software.c.db_id)).all()
+    dialect = connection.dialect.name
+    rows = connection.execute(
+        _page(base, MY_SOFTWARE_COLUMNS, criteria, my_software.c.db_id, dialect)
+    ).all()
     total = connection.execute(
-        _total(
+        _where(
             select(func.count()).select_from(my_software).where(my_software.c.owner_id == owner_id),
             MY_SOFTWARE_COLUMNS,
             criteria,
+            dialect,
         )
     ).scalar_one()
     items = [MySoftwareRecord.model_validate(row._asdict()) for row in rows]
@@ -304,7 +342,16 @@ def settable_fields(wire_fields: dict[str, Any]) -> dict[str, Any]:
 
 def next_my_software_id(connection: Connection) -> int:
     """The id of a new mySoftware: after every existing one (they are seeded with ids of their
-    own, so the table does not number them)."""
+    own, so the table does not number them).
+
+    The table's writers are held off first, until this transaction ends: two creates at once
+    would otherwise both read the same largest id, and one insert fail. (PostgreSQL: SHARE ROW
+    EXCLUSIVE conflicts with itself and with every write, not with reads; SQLite: a write, even
+    of nothing, takes the database's one write lock before the read.)"""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("LOCK TABLE my_software IN SHARE ROW EXCLUSIVE MODE"))
+    else:
+        connection.execute(delete(my_software).where(false()))
     largest = connection.execute(select(func.max(my_software.c.db_id))).scalar_one()
     return int(largest or 0) + 1
 
@@ -431,12 +478,16 @@ def categories_of(
     connection: Connection, *, org_id: int, criteria: Criteria
 ) -> tuple[int, list[CategoryRecord]]:
     base = select(categories).where(categories.c.org_id == org_id)
-    rows = connection.execute(_page(base, CATEGORY_COLUMNS, criteria, categories.c.db_id)).all()
+    dialect = connection.dialect.name
+    rows = connection.execute(
+        _page(base, CATEGORY_COLUMNS, criteria, categories.c.db_id, dialect)
+    ).all()
     total = connection.execute(
-        _total(
+        _where(
             select(func.count()).select_from(categories).where(categories.c.org_id == org_id),
             CATEGORY_COLUMNS,
             criteria,
+            dialect,
         )
     ).scalar_one()
     return int(total), [CategoryRecord(**row._asdict()) for row in rows]

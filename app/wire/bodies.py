@@ -11,6 +11,7 @@ The XML parser resolves no entity, loads no DTD and reaches no network: a body i
 """
 
 import json
+import re
 import types
 from datetime import datetime
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -33,6 +34,10 @@ _PARSER = etree.XMLParser(
     remove_pis=True,
 )
 _XML_TYPES = ("application/xml", "text/xml")
+# Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, lone surrogates,
+# U+FFFE/U+FFFF): an XML body cannot hold them, nor may a JSON one (NUL, for one, has no place
+# in a PostgreSQL text, and a lone surrogate in no UTF-8 string).
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _JSON_TYPE = "application/json"
 
 
@@ -167,7 +172,14 @@ def _bounded(name: str, value: int) -> int:
     return value
 
 
+def carriable(text: str) -> bool:
+    """Whether XML 1.0 can carry `text` (and so every store and wire format)."""
+    return (text.isascii() and text.isprintable()) or _NOT_XML_CHAR.search(text) is None
+
+
 def _typed(name: str, text: str, kind: Any) -> Any:
+    if not carriable(text):
+        raise BadRequest(f"{name} holds a character that XML cannot carry", name)
     if kind is str:
         return text
     if kind is bool:

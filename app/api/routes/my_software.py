@@ -5,6 +5,7 @@ Entitlements as the vendor's pages say: reading needs `appliance_create`; creati
 cloning and deleting need `software_upload`.
 """
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,8 +32,9 @@ from uforge_mock.platform.runtime import Runtime
 from uforge_mock.store import library, queries
 from uforge_mock.store.queries import MySoftwareRecord, UserRecord
 from uforge_mock.wire.bodies import read_document
-from uforge_mock.wire.errors import BadRequest, MySoftwareNotFound, UserNotFound
-from uforge_mock.wire.responses import document_response, no_content_response
+from uforge_mock.wire.errors import BadRequest, MySoftwareNotFound, NotAcceptable, UserNotFound
+from uforge_mock.wire.negotiation import DOCUMENT_OFFERS
+from uforge_mock.wire.responses import document_response, negotiated, no_content_response
 from uforge_mock.wire.schemas import MySoftware, MySoftwareList
 
 router = APIRouter(tags=["mySoftware"])
@@ -41,6 +43,13 @@ ITEM = "/users/{uid}/mysoftware/{msid}"
 COLLECTION = "/users/{uid}/mysoftware"
 # The longest name or version a client may give (the vendor's columns are 255 wide).
 MAX_TEXT = 255
+
+
+async def list_read_at(runtime: Runtime) -> datetime:
+    """A list's `Last-Modified`: when it was read. Its items' dates cannot say when one was
+    deleted (the newest gone, they would go back, and an `If-Modified-Since` get a wrong 304),
+    and an empty list has none; its ETag, the digest of its content, is the exact validator."""
+    return await runtime.now()
 
 
 async def _details(runtime: Runtime, software: MySoftwareRecord) -> library.SoftwareDetails:
@@ -69,7 +78,10 @@ async def _answer(
 
 
 async def _fields(request: Request) -> dict[str, Any]:
-    """The mySoftware fields of the request body, checked."""
+    """The mySoftware fields of the request body, checked; first, a 406 when the answer could
+    not be given (the contract's order, and a refused request must change nothing)."""
+    if negotiated(request) is None:
+        raise NotAcceptable.offering(*DOCUMENT_OFFERS)
     sent = read_document(await request.body(), request.headers.get("content-type"), MySoftware)
     for name in ("name", "version"):
         value = sent.get(name)
@@ -127,14 +139,15 @@ async def _owner(request: Request, entitlement: str) -> UserRecord:
 async def my_software_get_all(request: Request) -> Response:
     owner = await _owner(request, APPLIANCE_CREATE)
     criteria = criteria_of(request, library.MY_SOFTWARE_COLUMNS)
-    page = await runtime_of(request).database.read(
+    runtime = runtime_of(request)
+    page = await runtime.database.read(
         library.my_software_page, owner_id=owner.id, criteria=criteria
     )
     return document_response(
         request,
         lambda: my_software_list(page.total, page.items, page.details),
         digest=my_software_list_digest(page.total, page.items, page.details),
-        last_modified=max((item.last_modified for item in page.items), default=None),
+        last_modified=await list_read_at(runtime),
     )
 
 

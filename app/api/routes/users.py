@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from uforge_mock.api.deps import authenticated_user, parse_id, runtime_of
 from uforge_mock.api.docs import document_responses, get_and_head
+from uforge_mock.api.routes.my_software import list_read_at
 from uforge_mock.api.search import SEARCH_PARAMETERS, criteria_of
 from uforge_mock.api.views import categories, orgs, user
 from uforge_mock.store import library, queries
@@ -81,15 +82,15 @@ async def user_get(request: Request) -> Response:
 )
 async def user_orgs(request: Request) -> Response:
     record = await _user_of_path(request)
-    member_of = await runtime_of(request).database.read(library.orgs_of, user_id=record.id)
+    runtime = runtime_of(request)
+    member_of = await runtime.database.read(library.orgs_of, user_id=record.id)
     document = orgs(member_of)
+    items = document.orgs.org if document.orgs else []
     return document_response(
         request,
         document,
-        digest=content_digest(*(org.digest for org in document.orgs.org))
-        if document.orgs
-        else None,
-        last_modified=max((o.last_modified for o in member_of), default=None),
+        digest=content_digest(len(items), *(item.digest for item in items)),
+        last_modified=await list_read_at(runtime),
     )
 
 
@@ -121,5 +122,5 @@ async def org_categories(request: Request) -> Response:
         request,
         document,
         digest=content_digest(total, *(item.digest for item in items)),
-        last_modified=max((r.last_modified for r in records), default=None),
+        last_modified=await list_read_at(runtime_of(request)),
     )
