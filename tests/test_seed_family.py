@@ -8,6 +8,7 @@ import copy
 import hashlib
 import json
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +198,25 @@ def test_the_family_loads_from_yaml_text(empty: FastAPI, tmp_path: Path) -> None
     path.write_text(yaml.safe_dump(FAMILY))
     report = empty.state.mock.load_seed_file(path)
     assert report.created["orgs"] == ["UForge Demo"]
+
+
+def test_the_demo_dataset_loads_with_its_family_and_again_unchanged(empty: FastAPI) -> None:
+    path = Path(str(resources.files("uforge_mock.store") / "demo-seed.yml"))
+    report = empty.state.mock.load_seed_file(path)
+    assert report.created["orgs"] == ["UForge Demo"]
+    assert report.created["mySoftware"] == ["918", "919", "920"]
+    assert report.created["bundleImports"] == ["1", "2"]
+    again = empty.state.mock.load_seed_file(path)
+    assert again.created == {} and again.updated == {}
+    (zabbix,) = rows(empty, "SELECT size, category_id FROM my_software WHERE db_id = 918")
+    assert zabbix == {"size": 20480, "category_id": 11}  # the size the demo gives
+    kinds = [(row["kind"], row["parent_position"]) for row in artifacts(empty)]
+    assert sorted(kinds, key=str) == sorted(
+        [("file", None), ("file", None), ("file", 1), ("license", None), ("logo", None)], key=str
+    )
+    (failed,) = rows(empty, "SELECT * FROM bundle_imports WHERE db_id = 2")
+    assert failed["error_message"] == "Failed to import the software bundle"
+    assert failed["detailed_error_msg"] == "bundle.yml: missing required key 'version'"
 
 
 # ---------------------------------------------------------------- artifacts
