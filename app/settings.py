@@ -28,7 +28,7 @@ class Settings(BaseSettings):
         host, port: where `uforge-mock serve` listens.
         data_dir: folder of the embedded SQLite database (created when missing).
         database_url: any SQLAlchemy URL; empty means `sqlite:///<data_dir>/uforge-mock.db`.
-        seed: a seed file (SEED.md format) loaded at start-up, idempotently.
+        seed: a seed file (docs/SEED.md format) loaded at start-up, idempotently.
         demo: load the bundled demo dataset when the database has no users and no `seed` is given.
         migrate_on_start: upgrade the schema (and load seed/demo) when the app starts.
         platform_version: the UForge version the mock impersonates (`version` header and

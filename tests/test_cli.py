@@ -102,7 +102,7 @@ COMMAND_HELP = {
          "--no-access-log", "--control"],
         ["The store is upgraded to the newest schema first"],
     ),
-    "seed": (["FILE", "--database-url"], ["Load FILE (SEED.md format, YAML or JSON) all or"]),
+    "seed": (["FILE", "--database-url"], ["Load FILE (docs/SEED.md format, YAML or JSON) all or"]),
     "migrate": (["--database-url"], ["Run the Alembic migrations up to head"]),
     "openapi": (["--output", "--control"], ["the app's OpenAPI document as JSON"]),
     "ctl": (

@@ -1,4 +1,4 @@
-"""Seed files: the SEED.md format, all or nothing, idempotent, errors that say where."""
+"""Seed files: the docs/SEED.md format, all or nothing, idempotent, errors that say where."""
 
 import json
 import sqlite3

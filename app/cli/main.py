@@ -114,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     seed = commands.add_parser(
         "seed",
         help="load a seed file into the store and exit",
-        description="Load FILE (SEED.md format, YAML or JSON) all or nothing; idempotent.",
+        description="Load FILE (docs/SEED.md format, YAML or JSON) all or nothing; idempotent.",
     )
     seed.add_argument("file", type=Path, metavar="FILE")
     database_option(seed)

@@ -108,7 +108,7 @@ SEED_EXAMPLE = {
 
 @router.post(
     "/seed",
-    summary="Load a seed document (SEED.md format); all or nothing",
+    summary="Load a seed document (docs/SEED.md format); all or nothing",
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -20,9 +20,9 @@ from uforge_mock.store.seed import (
     SeedDefaults,
     SeedLoader,
     SeedReport,
-    hold_export_ids,
+    hold_seeded_ids,
     read_seed_file,
-    settle_export_ids,
+    settle_seeded_ids,
 )
 
 log = logging.getLogger("uforge_mock")
@@ -37,7 +37,7 @@ def prepare_store(
     with exclusive_preparation(engine):
         migrate_to_head(engine)
         with Session(engine) as session, session.begin():
-            settle_export_ids(session)
+            settle_seeded_ids(session)
         if settings.seed is not None:
             return load_seed_file(engine, settings, settings.seed, hasher=hasher, clock=clock)
         if settings.demo:
@@ -66,9 +66,9 @@ def reset_store(
     with exclusive_preparation(engine), Session(engine) as session, session.begin():
         # Before the wipe: a create in flight holds the table and would wait on the wiped
         # rows, while the seed below waited on it.
-        hold_export_ids(session)
+        hold_seeded_ids(session)
         queries.wipe(session.connection())
-        settle_export_ids(session)
+        settle_seeded_ids(session)
         if configured is None:
             return None
         prepared, source = configured

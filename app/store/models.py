@@ -99,7 +99,7 @@ class MySoftwareFields(SQLModel):
         return value
 
 
-# The seed file's names where they are not the camelCase of the field (SEED.md).
+# The seed file's names where they are not the camelCase of the field (docs/SEED.md).
 SEED_NAMES = {"export_duration_seconds": "exportDuration", "export_outcome": "exportOutcome"}
 
 

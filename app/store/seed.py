@@ -112,8 +112,9 @@ class SeedApiKey(SeedEntry):
 
 
 class SeedUser(SeedEntry):
-    # A colon cannot travel in a Basic login; nor can control characters in a header.
-    login: str = Field(min_length=1, max_length=255, pattern=r"^[^:\x00-\x1f\x7f]+$")
+    # A colon cannot travel in a Basic login; nor can control characters in a header; a
+    # backslash makes it a supervisor login (`ADMIN\USER`).
+    login: str = Field(min_length=1, max_length=255, pattern=r"^[^:\\\x00-\x1f\x7f]+$")
     password: str = Field(min_length=1, max_length=1024)
     entitlements: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
         default_factory=list
@@ -1531,8 +1532,3 @@ def hold_seeded_ids(session: Session) -> None:
 def settle_seeded_ids(session: Session) -> None:
     """`settle_ids` of every table a seed may give ids in (at start, after a reset)."""
     settle_ids(session, *SEEDED_ID_TABLES)
-
-
-# The names `bootstrap` knows them by, from the days when exports were the only such table.
-hold_export_ids = hold_seeded_ids
-settle_export_ids = settle_seeded_ids

@@ -34,10 +34,12 @@ def poll_until_ended(client: httpx.Client, eid: int) -> dict[str, object]:
 
 
 def members(archive: bytes) -> dict[str, bytes]:
+    """The files of an archive by name (its folders hold nothing of their own)."""
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
         return {
             member.name: tar.extractfile(member).read()  # type: ignore[union-attr]
             for member in tar.getmembers()
+            if member.isfile()
         }
 
 
