@@ -6,17 +6,19 @@ type: a field the client left out is absent (an update changes only what it name
 nested object (`category`) is a dict of its own. Unknown elements are ignored, as the
 platform's JAXB binding ignores them.
 
-The XML parser resolves no entity, loads no DTD and reaches no network: a body is data, and a
-`<!DOCTYPE>` (the door to entity expansion) is refused outright.
+The XML parser (the standard library's expat, so that reading a body needs nothing installed
+beyond the server) stops at a `<!DOCTYPE>`, the door to entity expansion and to external
+entities, before it reads a declaration: a body is data. It resolves no entity, loads no DTD
+and reaches no network.
 """
 
 import json
 import re
 import types
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Union, get_args, get_origin, get_type_hints
-
-from lxml import etree
+from typing import Any, NoReturn, Union, get_args, get_origin, get_type_hints
+from xml.parsers import expat
 
 from uforge_mock.wire.errors import BadRequest, UnsupportedMediaType
 from uforge_mock.wire.render import field_names
@@ -25,14 +27,6 @@ from uforge_mock.wire.schemas import WireObject
 # Deeper than any UForge object a client sends; deeper is a hostile body.
 MAX_DEPTH = 32
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-)
 _XML_TYPES = ("application/xml", "text/xml")
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, lone surrogates,
 # U+FFFE/U+FFFF): an XML body cannot hold them, nor may a JSON one (NUL, for one, has no place
@@ -65,39 +59,78 @@ def read_document(body: bytes, content_type: str | None, cls: type[WireObject]) 
 # ---------------------------------------------------------------- XML
 
 
-def _from_xml(body: bytes, cls: type[WireObject]) -> dict[str, Any]:
+@dataclass(slots=True)
+class _Element:
+    """An element of a body: its local name, its character data (comments and processing
+    instructions left out) and its child elements."""
+
+    name: str
+    text: list[str] = field(default_factory=list)
+    children: list["_Element"] = field(default_factory=list)
+
+
+def _refuse_doctype(*_: Any) -> NoReturn:
+    raise BadRequest("A request body may not declare a DOCTYPE")
+
+
+def _parse_xml(body: bytes) -> _Element:
+    """The body's root element; BadRequest when it is not well-formed, declares a DOCTYPE or
+    nests elements deeper than MAX_DEPTH."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    open_elements: list[_Element] = []
+    roots: list[_Element] = []
+
+    def start(name: str, _attributes: dict[str, str]) -> None:
+        if len(open_elements) >= MAX_DEPTH:
+            raise BadRequest(f"The request body is nested deeper than {MAX_DEPTH} elements")
+        element = _Element(name.rpartition(" ")[2])  # "namespace localname"
+        (open_elements[-1].children if open_elements else roots).append(element)
+        open_elements.append(element)
+
+    def end(_name: str) -> None:
+        open_elements.pop()
+
+    def text(data: str) -> None:
+        if open_elements:
+            open_elements[-1].text.append(data)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    # Called before the declaration's content is read: no entity is ever declared.
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    parser.EntityDeclHandler = _refuse_doctype
+    parser.ExternalEntityRefHandler = _refuse_doctype
     try:
-        root = etree.fromstring(body, _PARSER)
-    except etree.XMLSyntaxError as error:
-        raise BadRequest(f"The request body is not well-formed XML: {error.msg}") from None
-    if root.getroottree().docinfo.doctype:
-        raise BadRequest("A request body may not declare a DOCTYPE")
-    if etree.QName(root).localname != cls.root:
+        parser.Parse(body, True)
+    except expat.ExpatError as error:
+        raise BadRequest(f"The request body is not well-formed XML: {error}") from None
+    return roots[0]
+
+
+def _from_xml(body: bytes, cls: type[WireObject]) -> dict[str, Any]:
+    root = _parse_xml(body)
+    if root.name != cls.root:
         raise BadRequest(
-            f"The request body must be a {cls.root} document, not {etree.QName(root).localname}",
-            cls.root,
+            f"The request body must be a {cls.root} document, not {root.name}", cls.root
         )
-    return _xml_fields(root, cls, depth=1)
+    return _xml_fields(root, cls)
 
 
-def _xml_fields(element: Any, cls: type[WireObject], *, depth: int) -> dict[str, Any]:
-    if depth > MAX_DEPTH:
-        raise BadRequest(f"The request body is nested deeper than {MAX_DEPTH} elements")
+def _xml_fields(element: _Element, cls: type[WireObject]) -> dict[str, Any]:
     hints = _hints(cls)
     fields: dict[str, Any] = {}
-    for child in element:
-        if not isinstance(child.tag, str):
+    for child in element.children:
+        if child.name not in hints:
             continue
-        name = etree.QName(child).localname
-        if name not in hints:
-            continue
-        kind = _simple(hints[name])
+        kind = _simple(hints[child.name])
         if isinstance(kind, type) and issubclass(kind, WireObject):
-            fields[name] = _xml_fields(child, kind, depth=depth + 1)
+            fields[child.name] = _xml_fields(child, kind)
         elif get_origin(kind) is list:
             continue  # lists (URIs of related objects) are the platform's to fill
         else:
-            fields[name] = _typed(name, child.text or "", kind)
+            fields[child.name] = _typed(child.name, "".join(child.text), kind)
     return fields
 
 
@@ -109,8 +142,11 @@ def _from_json(body: bytes, cls: type[WireObject]) -> dict[str, Any]:
         data = json.loads(body)
     except (ValueError, RecursionError):
         raise BadRequest("The request body is not valid JSON") from None
-    if isinstance(data, dict) and set(data) == {cls.root}:
-        data = data[cls.root]  # {"mySoftware": {...}}, as the platform answers it
+    if isinstance(data, dict) and cls.root in data:
+        # {"mySoftware": {...}}, as the platform answers it (no wire type has a field named
+        # after its own root, so a bare object never holds that key; keys beside it are
+        # ignored like any unknown field, not read as a bare object's)
+        data = data[cls.root]
     if not isinstance(data, dict):
         raise BadRequest(f"The request body must be a {cls.root} object", cls.root)
     return _json_fields(data, cls, depth=1)

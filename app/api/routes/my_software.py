@@ -45,6 +45,66 @@ COLLECTION = "/users/{uid}/mysoftware"
 MAX_TEXT = 255
 
 
+def _request_body(example: dict[str, str], *, create: bool = False) -> dict[str, Any]:
+    """The `requestBody` of create, update and clone: a `mySoftware` in XML (as the SDK sends
+    it) or JSON (wrapped as the platform answers it, or bare). Only what a client may set is
+    described; other fields are ignored, as are unknown ones (hence no `additionalProperties:
+    false`), and a JSON null is a field left out."""
+
+    def kind(name: str, **constraints: Any) -> dict[str, Any]:
+        return {"type": [name, "null"], **constraints}
+
+    fields: dict[str, Any] = {
+        "name": kind("string", minLength=1, maxLength=MAX_TEXT),
+        "version": kind("string", maxLength=MAX_TEXT),
+        **{
+            name: kind("string")
+            for name in (
+                "description",
+                "tag",
+                "shortTag",
+                "release",
+                "defaultInstallLocation",
+                "installLocation",
+                "maintainer",
+                "website",
+            )
+        },
+        **{
+            name: kind("boolean")
+            for name in ("restricted", "formatDependent", "imported", "generationEnabled")
+        },
+        "category": kind(
+            "object",
+            description="A PROJECT category of one of the owner's orgs, by name or dbId",
+            properties={
+                "name": kind("string"),
+                "dbId": kind("integer", minimum=-(2**63), maximum=2**63 - 1),
+            },
+        ),
+    }
+    software: dict[str, Any] = {"type": "object", "properties": fields}
+    if create:
+        software["required"] = ["name"]
+    xml_example = "".join(f"<{name}>{value}</{name}>" for name, value in example.items())
+    return {
+        "required": True,
+        "content": {
+            "application/xml": {
+                "schema": {"type": "string", "description": "a `mySoftware` document"},
+                "example": (
+                    '<ns1:mySoftware xmlns:ns1="http://www.usharesoft.com/uforge">'
+                    f"{xml_example}</ns1:mySoftware>"
+                ),
+            },
+            "application/json": {
+                "schema": {"type": "object", "properties": {"mySoftware": software}},
+                "example": {"mySoftware": example},
+            },
+        },
+    }
+
+
 async def list_read_at(runtime: Runtime) -> datetime:
     """A list's `Last-Modified`: when it was read. Its items' dates cannot say when one was
     deleted (the newest gone, they would go back, and an `If-Modified-Since` get a wrong 304),
@@ -77,11 +137,17 @@ async def _answer(
     )
 
 
-async def _fields(request: Request) -> dict[str, Any]:
-    """The mySoftware fields of the request body, checked; first, a 406 when the answer could
-    not be given (the contract's order, and a refused request must change nothing)."""
+def acceptable(request: Request) -> None:
+    """406 now when no answer could be given, before the query or the body is read (the
+    contract's order: the checks of the caller, the ids, then this), and before anything is
+    written: a refused request changes nothing."""
     if negotiated(request) is None:
         raise NotAcceptable.offering(*DOCUMENT_OFFERS)
+
+
+async def _fields(request: Request) -> dict[str, Any]:
+    """The mySoftware fields of the request body, checked (after `acceptable`)."""
+    acceptable(request)
     sent = read_document(await request.body(), request.headers.get("content-type"), MySoftware)
     for name in ("name", "version"):
         value = sent.get(name)
@@ -132,12 +198,13 @@ async def _owner(request: Request, entitlement: str) -> UserRecord:
         "Requires the entitlement `appliance_create`. `total` counts every match; the page "
         "holds `count` of them from `offset`, in `orderBy` order."
     ),
-    responses=document_responses(MySoftwareList, errors=(400, 401, 403, 406)),
+    responses=document_responses(MySoftwareList, errors=(400, 401, 403, 404, 406)),
     response_class=Response,
     openapi_extra={"parameters": SEARCH_PARAMETERS},
 )
 async def my_software_get_all(request: Request) -> Response:
     owner = await _owner(request, APPLIANCE_CREATE)
+    acceptable(request)
     criteria = criteria_of(request, library.MY_SOFTWARE_COLUMNS)
     runtime = runtime_of(request)
     page = await runtime.database.read(
@@ -162,12 +229,13 @@ async def my_software_get_all(request: Request) -> Response:
     status_code=201,
     responses=document_responses(
         MySoftware,
-        errors=(400, 401, 403, 406, 413, 415),
+        errors=(400, 401, 403, 404, 406, 413, 415),
         conditional=False,
         success=201,
         success_description="The new mySoftware",
     ),
     response_class=Response,
+    openapi_extra={"requestBody": _request_body({"name": "Nagios", "version": "4.4"}, create=True)},
 )
 async def my_software_create(request: Request) -> Response:
     owner = await _owner(request, SOFTWARE_UPLOAD)
@@ -216,6 +284,7 @@ async def my_software_get(request: Request) -> Response:
         success_description="The updated mySoftware",
     ),
     response_class=Response,
+    openapi_extra={"requestBody": _request_body({"description": "Zabbix agent 3.0"})},
 )
 async def my_software_update(request: Request) -> Response:
     software = await valid_my_software(request, SOFTWARE_UPLOAD)
@@ -275,6 +344,7 @@ async def my_software_delete(request: Request) -> Response:
         success_description="The clone",
     ),
     response_class=Response,
+    openapi_extra={"requestBody": _request_body({"name": "Zabbix copy", "version": "3.0.2"})},
 )
 async def my_software_clone(request: Request) -> Response:
     software = await valid_my_software(request, SOFTWARE_UPLOAD)

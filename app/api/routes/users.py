@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from uforge_mock.api.deps import authenticated_user, parse_id, runtime_of
 from uforge_mock.api.docs import document_responses, get_and_head
-from uforge_mock.api.routes.my_software import list_read_at
+from uforge_mock.api.routes.my_software import acceptable, list_read_at
 from uforge_mock.api.search import SEARCH_PARAMETERS, criteria_of
 from uforge_mock.api.views import categories, orgs, user
 from uforge_mock.store import library, queries
@@ -25,6 +25,16 @@ from uforge_mock.wire.responses import document_response
 from uforge_mock.wire.schemas import Categories, Orgs, User
 
 router = APIRouter(tags=["users and orgs"])
+
+ORG_PARAMETER = {
+    "name": "oid",
+    "in": "path",
+    "required": True,
+    "description": "the dbId of the org (a positive integer; anything else answers 404)",
+    "schema": {"type": "string"},
+    # The demo dataset's org (app/store/demo-seed.yml).
+    "examples": {"UForge Demo": {"value": "1"}, "unknown (404)": {"value": "404"}},
+}
 
 
 def _created(connection: Connection, *, user_id: int) -> datetime | None:
@@ -105,7 +115,7 @@ async def user_orgs(request: Request) -> Response:
     ),
     responses=document_responses(Categories, errors=(400, 404, 406)),
     response_class=Response,
-    openapi_extra={"parameters": SEARCH_PARAMETERS},
+    openapi_extra={"parameters": [ORG_PARAMETER, *SEARCH_PARAMETERS]},
 )
 async def org_categories(request: Request) -> Response:
     oid = request.path_params["oid"]
@@ -114,6 +124,7 @@ async def org_categories(request: Request) -> Response:
     org = None if org_id is None else await database.read(library.org_by_id, db_id=org_id)
     if org is None:
         raise OrgNotFound(f"No org {oid!r}", oid)
+    acceptable(request)
     criteria = criteria_of(request, library.CATEGORY_COLUMNS)
     total, records = await database.read(library.categories_of, org_id=org.db_id, criteria=criteria)
     document = categories(total, records)
