@@ -6,8 +6,10 @@ A run is bounded by MAX_EXAMPLES cases per operation and phase (a few hundred re
 seconds). It runs on a fresh server once per kind of Accept header: the default (XML), JSON (the
 only form whose bodies schemathesis can check against the schemas) and an unacceptable one (406);
 the JSON run is repeated on PostgreSQL, whose text and integers refuse more than SQLite's.
-Every documented status code must be reached: the document's examples (rows of the demo dataset,
-and ids that answer 403 and 404) reach them all without luck. The seed is fixed so that a run is
+Every documented status code must be reached (but those NOT_REQUIRED): the document's examples
+(rows of the demo dataset, and ids that answer 403 and 404) reach them all without luck.
+schemathesis.toml holds what the document cannot say (the rules of a listing's query and of a
+body beyond their schemas, which row a delete may take). The seed is fixed so that a run is
 repeatable; change it to explore other random cases.
 """
 
@@ -32,10 +34,23 @@ from tests.fuzz.report import (
 MAX_EXAMPLES = 25
 SEED = 20261126
 DOCUMENT = json.loads((ROOT / "openapi" / "openapi.json").read_text())
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 # Unreachable on purpose: the contract's last resort (500), and the server's limits (413, 431,
 # 503),
 # which tests/attacks reaches against real servers.
 NEVER_EXPECTED = {413, 431, 500, 503}
+# Documented answers that a run as guest cannot be expected to meet: another user's path is a
+# 404 for an admin only (guest gets a 403), and a 415 needs a Content-Type the document does not
+# offer, which schemathesis sends only now and then. tests/test_my_software_family.py and
+# tests/test_request_bodies.py reach them.
+NOT_REQUIRED = {
+    "mySoftware_getAll": {404},
+    "mySoftware_create": {404, 415},
+    "mySoftware_update": {415},
+    "mySoftware_clone": {415},
+    "user_get": {404},
+    "userOrg_getAll": {404},
+}
 RUNS = {
     "xml": [],
     "json": ["--header", "Accept: application/json"],
@@ -66,7 +81,7 @@ def expected_statuses(run: str) -> dict[str, set[int]]:
     """The codes each operation must have answered at least once in `run`."""
     expected = {}
     for name, documented in documented_statuses(DOCUMENT).items():
-        reachable = documented - NEVER_EXPECTED
+        reachable = documented - NEVER_EXPECTED - NOT_REQUIRED.get(name, set())
         if run == "unacceptable":
             expected[name] = reachable & {406}
         else:
@@ -83,6 +98,8 @@ def test_fuzzing_finds_no_contract_violation(
         sys.executable,
         "-m",
         "schemathesis.cli",
+        "--config-file",
+        str(CONFIG),
         "run",
         f"{demo_server}/openapi.json",
         "--auth",
