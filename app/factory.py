@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from uforge_mock.api import openapi
@@ -178,8 +179,7 @@ def _install_error_translation(app: FastAPI) -> None:
         if error.status_code == 404:
             raise NotFound(f"No resource at {request.url.path}", request.url.path)
         if error.status_code == 405:
-            allowed = _allowed((error.headers or {}).get("Allow"))
-            raise MethodNotAllowed(request.method, allowed)
+            raise MethodNotAllowed(request.method, _allowed(request))
         raise BadRequest(str(error.detail))
 
     async def validation_error(request: Request, error: Exception) -> Response:
@@ -194,11 +194,14 @@ def _install_error_translation(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
 
 
-def _allowed(allow: str | None) -> str | None:
-    """The router names the methods of the one route it matched; HEAD lives beside GET."""
-    if not allow:
-        return None
-    methods = {method.strip() for method in allow.split(",")}
+def _allowed(request: Request) -> str | None:
+    """Every method the path takes: the router names only those of the first route that
+    matched it, where a path's methods are often spread over several routes (GET and POST of
+    a collection). HEAD lives beside GET."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, BaseRoute) and route.matches(request.scope)[0] != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
     if "GET" in methods:
         methods.add("HEAD")
-    return ", ".join(sorted(methods))
+    return ", ".join(sorted(methods)) or None

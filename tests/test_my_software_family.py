@@ -305,6 +305,15 @@ def test_head_has_the_headers_of_get_and_no_body(client: TestClient) -> None:
 # ---------------------------------------------------------------- create
 
 
+def test_a_deleted_software_id_is_never_handed_out_again(client: TestClient) -> None:
+    made = client.post(LIBRARY, headers={**GUEST, **JSON}, json={"name": "First"})
+    first = made.json()["mySoftware"]["dbId"]
+    assert client.delete(f"{LIBRARY}/{first}", headers=GUEST).status_code == 204
+    again = client.post(LIBRARY, headers={**GUEST, **JSON}, json={"name": "Second"})
+    second = again.json()["mySoftware"]["dbId"]
+    assert second > first
+
+
 def test_create_from_the_sdks_xml_answers_201_with_its_location(client: TestClient) -> None:
     response = client.post(
         LIBRARY, headers={**GUEST, **XML_BODY}, content=sdk_body(name="Nagios", version="4.4")

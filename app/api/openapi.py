@@ -15,11 +15,12 @@ from fastapi.openapi.utils import get_openapi
 
 from uforge_mock.api.docs import RECURSIVE_SCHEMAS
 
-PUBLIC_OPERATIONS = {"uforgeStatus_get"}
+PUBLIC_OPERATIONS = {"uforgeStatus_get", "category_getAll"}
 PARAMETER_DESCRIPTIONS = {
     "uid": "the login name of the user",
     "msid": "the dbId of the mySoftware (a positive integer; anything else answers 404)",
     "eid": "the dbId of the export ticket (a positive integer; anything else answers 404)",
+    "sbid": "the dbId of the bundle import (a positive integer; anything else answers 404)",
 }
 # A query string is never null, whatever the handler's signature says; the case does not matter.
 PARAMETER_SCHEMAS = {
@@ -30,10 +31,14 @@ PARAMETER_EXAMPLES = {
     "uid": {"guest": "guest", "another user (403)": "viewer"},
     "msid": {"Zabbix": "918", "Broken (its exports fail)": "919", "unknown (404)": "404"},
     "eid": {"complete": "17", "running": "18", "failed": "19"},
+    "sbid": {"complete": "1", "refused archive": "2", "unknown (404)": "404"},
     "outputFormat": {"yaml": "yaml", "json": "json"},
 }
-# Deleting the cancelled export leaves the examples of the other operations in place.
-OPERATION_EXAMPLES = {"mySoftwareExport_delete": {"eid": {"cancelled": "20"}}}
+# Deleting the cancelled export, or Nginx, leaves the examples of the other operations in place.
+OPERATION_EXAMPLES = {
+    "mySoftwareExport_delete": {"eid": {"cancelled": "20"}},
+    "mySoftware_delete": {"msid": {"Nginx": "920", "unknown (404)": "404"}},
+}
 CONDITIONAL_PARAMETERS = [
     {
         "name": "If-None-Match",

@@ -33,6 +33,7 @@ from uforge_mock.store.queries import (
     MySoftwareRecord,
     categories,
     export_tickets,
+    id_counters,
     my_software,
     org_members,
     orgs,
@@ -353,7 +354,26 @@ def next_my_software_id(connection: Connection) -> int:
     else:
         connection.execute(delete(my_software).where(false()))
     largest = connection.execute(select(func.max(my_software.c.db_id))).scalar_one()
-    return int(largest or 0) + 1
+    handed_out = connection.execute(
+        select(id_counters.c.last).where(id_counters.c.name == MY_SOFTWARE_COUNTER)
+    ).scalar()
+    db_id = max(int(largest or 0), int(handed_out or 0)) + 1
+    _remember_id(connection, db_id)
+    return db_id
+
+
+# The id_counters row of mySoftware ids.
+MY_SOFTWARE_COUNTER = "my_software"
+
+
+def _remember_id(connection: Connection, db_id: int) -> None:
+    """Record `db_id` as handed out (or deleted), so that no new mySoftware takes it. (The
+    migration makes the row; a reset keeps it, so ids are not handed out again after one.)"""
+    connection.execute(
+        update(id_counters)
+        .where(id_counters.c.name == MY_SOFTWARE_COUNTER, id_counters.c.last < db_id)
+        .values(last=db_id)
+    )
 
 
 def create_my_software(
@@ -401,7 +421,9 @@ def update_my_software(
 
 
 def delete_my_software(connection: Connection, *, db_id: int) -> bool:
-    """Delete it with its artifacts and export tickets (the foreign keys cascade)."""
+    """Delete it with its artifacts and export tickets (the foreign keys cascade); its id is
+    never handed out again."""
+    _remember_id(connection, db_id)
     connection.execute(
         delete(software_artifacts).where(software_artifacts.c.my_software_id == db_id)
     )

@@ -302,6 +302,17 @@ class BundleImport(Job, table=True):
     )
 
 
+class IdCounter(SQLModel, table=True):
+    """The largest id the server handed out (or deleted) in a table it numbers itself, where
+    the table's own numbering cannot say it: mySoftware ids come from seeds too, and a
+    deleted one's id is never handed out again."""
+
+    __tablename__ = "id_counters"
+
+    name: str = Field(max_length=64, primary_key=True)
+    last: int = Field(sa_type=BigInteger)
+
+
 class MockClock(SQLModel, table=True):
     """The mock's time, shared by every server process on the store (one row, id 1).
 

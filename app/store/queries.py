@@ -20,6 +20,7 @@ from uforge_mock.store.models import (
     Category,
     Entitlement,
     ExportTicket,
+    IdCounter,
     MockClock,
     MySoftware,
     MySoftwareFields,
@@ -41,6 +42,7 @@ org_members = OrgMember.__table__  # type: ignore[attr-defined]
 categories = Category.__table__  # type: ignore[attr-defined]
 software_artifacts = SoftwareArtifact.__table__  # type: ignore[attr-defined]
 bundle_imports = BundleImport.__table__  # type: ignore[attr-defined]
+id_counters = IdCounter.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
