@@ -280,3 +280,15 @@ def test_the_control_plane_lists_imports_and_makes_one_fail(
     assert status["error"] is True
     assert status["errorMessage"] == "Disk full"
     assert "referenceUri" not in ticket["softwareBundleImport"]
+
+
+def test_a_create_refused_with_406_makes_nothing(client: TestClient) -> None:
+    # The contract's 406 comes before anything is written: no ticket of either kind is made.
+    plain = {**GUEST, "Accept": "text/plain"}
+    assert client.post(f"{IMPORTS}?imported=true", headers=plain).status_code == 406
+    exports = "/api/users/guest/mysoftware/918/exports"
+    assert client.post(exports, headers=plain).status_code == 406
+    made = new_import(client)
+    assert made["dbId"] == 1  # the first ticket the store numbered
+    created = client.post(exports, headers={**GUEST, **JSON}).json()["softwareBundleExport"]
+    assert created["dbId"] == 31  # after the seed's largest export ticket (30)

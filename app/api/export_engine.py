@@ -32,7 +32,12 @@ from uforge_mock.store.tickets import ExportRecord, ExportTickets
 from uforge_mock.wire.digest import content_digest
 from uforge_mock.wire.errors import BadRequest, ExportNotComplete, NotFound
 from uforge_mock.wire.render import format_datetime
-from uforge_mock.wire.responses import archive_response, document_response, no_content_response
+from uforge_mock.wire.responses import (
+    archive_response,
+    document_response,
+    no_content_response,
+    require_acceptable,
+)
 from uforge_mock.wire.schemas import OpStatus, UForgeObject
 
 OUTPUT_FORMATS = ("yaml", "json")
@@ -233,6 +238,7 @@ def export_routes(family: ExportFamily) -> APIRouter:
         runtime = runtime_of(request)
         params = request.path_params
         resource = await family.load_resource(runtime, params["uid"], params[family.resource_param])
+        require_acceptable(request)
         output_format = request.query_params.get("outputFormat")
         chosen = "yaml" if output_format is None else output_format.lower()
         if chosen not in OUTPUT_FORMATS:

@@ -38,6 +38,14 @@ def negotiated(request: Request) -> str | None:
     return negotiate(request.headers.get("accept"))
 
 
+def require_acceptable(request: Request) -> None:
+    """406 now when no answer could be given: a route that writes calls it before it reads
+    the body or writes anything, so that a refused request changes nothing (the contract's
+    order: the caller's checks, the ids, then this)."""
+    if negotiated(request) is None:
+        raise NotAcceptable.offering(*DOCUMENT_OFFERS)
+
+
 def entity_tag(digest: str, media_type: str) -> str:
     """Strong ETag of one representation: the object's digest, told apart per media type."""
     return '"' + content_digest(digest, media_type) + '"'

@@ -15,6 +15,7 @@ archive that cannot be imported ends the job in error with the reason in `errorM
 
 import functools
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import anyio
@@ -31,7 +32,7 @@ from uforge_mock.store import imports, queries
 from uforge_mock.store.imports import AlreadyUploaded, ImportRecord
 from uforge_mock.wire.digest import content_digest
 from uforge_mock.wire.errors import BadRequest, BundleImportNotFound, Conflict, UserNotFound
-from uforge_mock.wire.responses import document_response
+from uforge_mock.wire.responses import document_response, require_acceptable
 from uforge_mock.wire.schemas import OpStatus, SoftwareBundleImport
 
 router = APIRouter(tags=["bundle imports"])
@@ -58,11 +59,11 @@ def import_uri(record: ImportRecord) -> str:
     return f"users/{record.owner_login}/bundleimports/{record.db_id}"
 
 
-def import_state(record: ImportRecord, now: object) -> ExportState | None:
+def import_state(record: ImportRecord, now: datetime) -> ExportState | None:
     """The job's state, or None while it waits for its archive."""
     if record.uploaded is None:
         return None
-    return export_state(record.facts, now, BUNDLE_IMPORT)  # type: ignore[arg-type]
+    return export_state(record.facts, now, BUNDLE_IMPORT)
 
 
 def status_document(record: ImportRecord, state: ExportState | None) -> OpStatus:
@@ -170,6 +171,7 @@ def _imported(request: Request) -> bool:
 )
 async def bundle_import_create(request: Request) -> Response:
     user = await entitled_user(request, APPLIANCE_CREATE)
+    require_acceptable(request)
     imported = _imported(request)
     runtime = runtime_of(request)
     owner = user
@@ -227,6 +229,7 @@ async def bundle_import_create(request: Request) -> Response:
 )
 async def bundle_import_upload(request: Request) -> Response:
     record = await valid_import(request)
+    require_acceptable(request)
     if record.uploaded is not None:
         raise Conflict.already_uploaded(record.db_id)
     runtime = runtime_of(request)

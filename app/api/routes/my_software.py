@@ -32,9 +32,12 @@ from uforge_mock.platform.runtime import Runtime
 from uforge_mock.store import library, queries
 from uforge_mock.store.queries import MySoftwareRecord, UserRecord
 from uforge_mock.wire.bodies import read_document
-from uforge_mock.wire.errors import BadRequest, MySoftwareNotFound, NotAcceptable, UserNotFound
-from uforge_mock.wire.negotiation import DOCUMENT_OFFERS
-from uforge_mock.wire.responses import document_response, negotiated, no_content_response
+from uforge_mock.wire.errors import BadRequest, MySoftwareNotFound, UserNotFound
+from uforge_mock.wire.responses import (
+    document_response,
+    no_content_response,
+    require_acceptable,
+)
 from uforge_mock.wire.schemas import MySoftware, MySoftwareList
 
 router = APIRouter(tags=["mySoftware"])
@@ -137,17 +140,9 @@ async def _answer(
     )
 
 
-def acceptable(request: Request) -> None:
-    """406 now when no answer could be given, before the query or the body is read (the
-    contract's order: the checks of the caller, the ids, then this), and before anything is
-    written: a refused request changes nothing."""
-    if negotiated(request) is None:
-        raise NotAcceptable.offering(*DOCUMENT_OFFERS)
-
-
 async def _fields(request: Request) -> dict[str, Any]:
-    """The mySoftware fields of the request body, checked (after `acceptable`)."""
-    acceptable(request)
+    """The mySoftware fields of the request body, checked (after `require_acceptable`)."""
+    require_acceptable(request)
     sent = read_document(await request.body(), request.headers.get("content-type"), MySoftware)
     for name in ("name", "version"):
         value = sent.get(name)
@@ -204,7 +199,7 @@ async def _owner(request: Request, entitlement: str) -> UserRecord:
 )
 async def my_software_get_all(request: Request) -> Response:
     owner = await _owner(request, APPLIANCE_CREATE)
-    acceptable(request)
+    require_acceptable(request)
     criteria = criteria_of(request, library.MY_SOFTWARE_COLUMNS)
     runtime = runtime_of(request)
     page = await runtime.database.read(

@@ -14,14 +14,14 @@ from starlette.responses import Response
 
 from uforge_mock.api.deps import authenticated_user, parse_id, runtime_of
 from uforge_mock.api.docs import document_responses, get_and_head
-from uforge_mock.api.routes.my_software import acceptable, list_read_at
+from uforge_mock.api.routes.my_software import list_read_at
 from uforge_mock.api.search import SEARCH_PARAMETERS, criteria_of
 from uforge_mock.api.views import categories, orgs, user
 from uforge_mock.store import library, queries
 from uforge_mock.store.queries import UserRecord
 from uforge_mock.wire.digest import content_digest
 from uforge_mock.wire.errors import Forbidden, OrgNotFound, UserNotFound
-from uforge_mock.wire.responses import document_response
+from uforge_mock.wire.responses import document_response, require_acceptable
 from uforge_mock.wire.schemas import Categories, Orgs, User
 
 router = APIRouter(tags=["users and orgs"])
@@ -124,7 +124,7 @@ async def org_categories(request: Request) -> Response:
     org = None if org_id is None else await database.read(library.org_by_id, db_id=org_id)
     if org is None:
         raise OrgNotFound(f"No org {oid!r}", oid)
-    acceptable(request)
+    require_acceptable(request)
     criteria = criteria_of(request, library.CATEGORY_COLUMNS)
     total, records = await database.read(library.categories_of, org_id=org.db_id, criteria=criteria)
     document = categories(total, records)
