@@ -111,7 +111,8 @@ COMMAND_HELP = {
          "seed load a seed file (YAML or JSON), all or nothing",
          "clock show or move the mock's time", "requests the journal of UForge requests",
          "faults list, add, remove or clear injected faults", "patch change an export ticket",
-         "exports every export ticket and its status"],
+         "exports every export ticket and its status",
+         "imports every bundle import and its status"],
     ),
     "user": ([], ["add add a user, or update one", "list the users and their entitlements"]),
     "export": ([], ["list every export ticket and its status now"]),
@@ -213,6 +214,16 @@ def test_ctl_injects_faults_and_patches_exports(tmp_path: Path, controlled_serve
     patched = ctl(tmp_path, controlled_server, "--json", "patch", "18", "--outcome", "error",
                   "--duration", "0", "--error-message", "Disk full")  # fmt: skip
     assert json.loads(patched.stdout)["status"]["error"] is True
+
+
+def test_ctl_lists_the_bundle_imports(tmp_path: Path, controlled_server: str) -> None:
+    # The demo dataset's two imports: one that made Nginx (920), one whose archive was refused.
+    listed = ctl(tmp_path, controlled_server, "imports").stdout.splitlines()
+    assert listed[0].split()[:4] == ["DBID", "OWNER", "IMPORTED", "MYSOFTWARE"]
+    assert listed[1].split()[:6] == ["1", "guest", "yes", "920", "complete", "100"]
+    assert listed[2].split()[:5] == ["2", "guest", "yes", "-", "error"]
+    as_json = json.loads(ctl(tmp_path, controlled_server, "--json", "imports").stdout)
+    assert [entry["dbId"] for entry in as_json["bundleImports"]] == [1, 2]
 
 
 def test_ctl_reports_a_wrong_token(tmp_path: Path, controlled_server: str) -> None:

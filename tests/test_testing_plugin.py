@@ -101,6 +101,20 @@ def test_recipe_patch_a_running_export_to_fail(uforge_mock):
     assert ticket["status"]["error"] is True and ticket["status"]["percentage"] == 60
 
 
+def test_recipe_make_a_bundle_import_fail(uforge_mock):
+    uforge_mock.seed({"bundleImports": [
+        {"dbId": 7, "owner": "guest", "uploaded": "2019-06-05T21:41:00Z", "duration": 600}
+    ]})
+    ticket = uforge_mock.patch_import(7, outcome="error", errorMessage="Disk full", duration=0)
+    assert ticket["status"]["error"] is True
+    status = httpx.get(
+        f"{uforge_mock.base_url}/users/guest/bundleimports/7/status",
+        auth=uforge_mock.auth,
+        headers=JSON,
+    )
+    assert status.json()["status"]["errorMessage"] == "Disk full"
+
+
 def test_a_failing_test_still_stops_its_server(uforge_mock):
     pytest.fail("on purpose")
 
@@ -133,7 +147,7 @@ def test_importing_the_plugin_imports_nothing_heavy() -> None:
 def test_fixture_serves_user_tests(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", timeout=300)
-    result.assert_outcomes(passed=12, failed=1)
+    result.assert_outcomes(passed=13, failed=1)
     result.stdout.fnmatch_lines(
         ["FAILED test_user.py::test_a_failing_test_still_stops_its_server*"]
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from uforge_mock.cli.output import TICKET_COLUMNS, emit, table, ticket_row
+from uforge_mock.cli.output import IMPORT_COLUMNS, TICKET_COLUMNS, emit, table, ticket_row
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 # The most a page of the control API's listings holds (`control.routes.PAGE_SIZE`).
@@ -93,6 +93,7 @@ def add_ctl_parser(commands: Any) -> None:
     patch.set_defaults(ctl=_patch)
 
     sub.add_parser("exports", help="every export ticket and its status").set_defaults(ctl=_exports)
+    sub.add_parser("imports", help="every bundle import and its status").set_defaults(ctl=_imports)
     ctl.set_defaults(command=run_ctl)
 
 
@@ -173,7 +174,7 @@ def _seed(arguments: argparse.Namespace, control: _Control) -> None:
         {"section": section, "created": len(report["created"].get(section, [])),
          "updated": len(report["updated"].get(section, [])),
          "unchanged": len(report["unchanged"].get(section, []))}
-        for section in ("users", "mySoftware", "exports")
+        for section in ("users", "orgs", "mySoftware", "exports", "bundleImports")
     ]  # fmt: skip
     elapsed = time.monotonic() - started
     emit(arguments, report, table(rows, ["section", "created", "updated", "unchanged"])
@@ -268,6 +269,12 @@ def _patch(arguments: argparse.Namespace, control: _Control) -> None:
         patch["restart"] = True
     ticket = control.call("PATCH", f"/exports/{arguments.eid}", json=patch)
     emit(arguments, ticket, table([ticket_row(ticket)], TICKET_COLUMNS))
+
+
+def _imports(arguments: argparse.Namespace, control: _Control) -> None:
+    body = {"bundleImports": control.pages("/bundleimports", "bundleImports", "dbId", {})}
+    rows = [ticket_row(t) for t in body["bundleImports"]]
+    emit(arguments, body, table(rows, IMPORT_COLUMNS))
 
 
 def _exports(arguments: argparse.Namespace, control: _Control) -> None:

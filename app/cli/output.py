@@ -50,6 +50,18 @@ TICKET_COLUMNS = [
 ]
 
 
+IMPORT_COLUMNS = [
+    "dbId",
+    "owner",
+    "imported",
+    "mySoftware",
+    "outcome",
+    "percent",
+    "state",
+    "message",
+]
+
+
 def ticket_row(ticket: dict[str, Any]) -> dict[str, Any]:
     status = ticket["status"]
     state = ("complete" if status["complete"] else "error" if status["error"]

@@ -345,6 +345,7 @@ def import_json(record: ImportRecord, now: datetime) -> dict[str, Any]:
             "percentage": state.percentage if state else 0,
             "complete": state.complete if state else False,
             "error": state.error if state else False,
+            "cancelled": False,
             "message": state.message if state else WAITING_MESSAGE,
             "lastModified": format_datetime(state.last_modified if state else record.last_modified),
         },

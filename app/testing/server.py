@@ -191,6 +191,12 @@ class MockServer:
         ticket: dict[str, Any] = self._call("PATCH", f"/exports/{eid}", json=facts)
         return ticket
 
+    def patch_import(self, sbid: int, **facts: Any) -> dict[str, Any]:
+        """Change a bundle import: outcome (`error` takes back the mySoftware it made),
+        duration, percentage, message, errorMessage, detailedErrorMsg."""
+        ticket: dict[str, Any] = self._call("PATCH", f"/bundleimports/{sbid}", json=facts)
+        return ticket
+
     def close(self) -> None:
         self._control.close()
         self._server.stop()
