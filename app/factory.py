@@ -23,7 +23,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from uforge_mock.api import openapi
@@ -124,6 +123,7 @@ class UForgeMockApp(FastAPI):
         self.state.mock = runtime
         self.state.control = plane
         self._direct_routers = tuple(direct_routers)
+        self.direct_routes: DirectRoutes | None = None
 
     def build_middleware_stack(self) -> ASGIApp:
         handlers = {
@@ -135,7 +135,7 @@ class UForgeMockApp(FastAPI):
         stack: ASGIApp = ExceptionMiddleware(
             AsyncExitStackMiddleware(self.router), handlers=handlers, debug=self.debug
         )
-        stack = DirectRoutes(stack, routers=self._direct_routers)
+        stack = self.direct_routes = DirectRoutes(stack, routers=self._direct_routers)
         stack = Failures(BodyLimit(stack, self._body_limit), self.state.mock)
         for middleware in reversed(self.user_middleware):
             stack = middleware.cls(stack, *middleware.args, **middleware.kwargs)
@@ -179,7 +179,7 @@ def _install_error_translation(app: FastAPI) -> None:
         if error.status_code == 404:
             raise NotFound(f"No resource at {request.url.path}", request.url.path)
         if error.status_code == 405:
-            raise MethodNotAllowed(request.method, _allowed(request))
+            raise MethodNotAllowed(request.method, _allowed(request, error))
         raise BadRequest(str(error.detail))
 
     async def validation_error(request: Request, error: Exception) -> Response:
@@ -194,14 +194,15 @@ def _install_error_translation(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
 
 
-def _allowed(request: Request) -> str | None:
+def _allowed(request: Request, error: StarletteHTTPException) -> str | None:
     """Every method the path takes: the router names only those of the first route that
-    matched it, where a path's methods are often spread over several routes (GET and POST of
-    a collection). HEAD lives beside GET."""
-    methods: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, BaseRoute) and route.matches(request.scope)[0] != Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
+    matched it, where a UForge path's methods are often spread over several routes (GET and
+    POST of a collection), so those come from the direct routes. HEAD lives beside GET."""
+    direct: DirectRoutes | None = getattr(request.app, "direct_routes", None)
+    methods = direct.allowed_methods(request.scope["path"]) if direct is not None else set()
+    if not methods:  # the control API's routes, one route per path
+        allow = (error.headers or {}).get("Allow") or ""
+        methods = {method.strip() for method in allow.split(",") if method.strip()}
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods)) or None

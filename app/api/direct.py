@@ -52,6 +52,15 @@ class DirectRoutes:
                     return
         await self.app(scope, receive, send)
 
+    def allowed_methods(self, path: str) -> set[str]:
+        """Every method of the UForge routes at `path` (a 405's `Allow`)."""
+        return {
+            method
+            for pattern, methods, _ in self.routes
+            if pattern.match(path) is not None
+            for method in methods
+        }
+
 
 Handler = Callable[[Request], Awaitable[Response]]
 
