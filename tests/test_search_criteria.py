@@ -94,7 +94,13 @@ def test_page_order_and_direction() -> None:
     assert found == Criteria(order_by="name", descending=True, count=1, offset=5)
     assert criteria(descending="false").descending is False
     assert criteria(count=str(MAX_COUNT)).count == MAX_COUNT
-    assert criteria(offset="0", count="").offset == 0
+    assert criteria(offset="0").offset == 0
+
+
+@pytest.mark.parametrize("name", ["descending", "count", "offset"])
+def test_an_empty_typed_parameter_is_refused(name: str) -> None:
+    # The document types them as a boolean or an integer: `count=` is a mistake to name.
+    assert refusal(**{name: ""}).parameters == [name]
 
 
 def test_category_fields_are_their_own() -> None:

@@ -49,7 +49,7 @@ CONDITIONAL_PARAMETERS = [
             "current `ETag` (weak comparison)"
         ),
         "schema": {"type": "string"},
-        "examples": {"any": {"value": "*"}},
+        "examples": {"any (304)": {"value": "*"}, "a stale copy (200)": {"value": '"0"'}},
     },
     {
         "name": "If-Modified-Since",

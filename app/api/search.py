@@ -23,6 +23,9 @@ MAX_COUNT = 1000
 MAX_QUERY_LENGTH = 2048
 MAX_CONDITIONS = 16
 
+# A boolean in a query string, in any case: the official SDK writes Python's `True`.
+BOOLEAN_TEXT = {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$"}
+
 SEARCH_PARAMETERS = [
     {
         "name": "query",
@@ -45,8 +48,9 @@ SEARCH_PARAMETERS = [
         "name": "descending",
         "in": "query",
         "required": False,
-        "description": "`true` for descending order",
-        "schema": {"type": "boolean", "default": False},
+        "description": "`true` for descending order (`false` by default; case-insensitive, as "
+        "the SDK sends Python's `True`)",
+        "schema": BOOLEAN_TEXT,
     },
     {
         "name": "count",
@@ -139,8 +143,12 @@ def _value(field: str, text: str, kind: type) -> str | int | datetime:
     return text
 
 
+# A parameter given empty (`count=`) is a mistake, not a default: the document types these
+# as a boolean or an integer, which an empty string is not.
+
+
 def _boolean(text: str | None, name: str) -> bool:
-    if text is None or text == "":
+    if text is None:
         return False
     lowered = text.lower()
     if lowered in ("true", "false"):
@@ -149,7 +157,7 @@ def _boolean(text: str | None, name: str) -> bool:
 
 
 def _integer(text: str | None, name: str, *, low: int, high: int) -> int | None:
-    if text is None or text == "":
+    if text is None:
         return None
     if not text.isascii() or not text.isdigit() or len(text) > 17 or not low <= int(text) <= high:
         raise BadRequest(f"{name} must be an integer from {low} to {high}", name)

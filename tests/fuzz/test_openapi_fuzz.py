@@ -50,6 +50,10 @@ NOT_REQUIRED = {
     "mySoftware_clone": {415},
     "user_get": {404},
     "userOrg_getAll": {404},
+    # An upload's 201 needs a ticket still waiting for its archive, which only a POST before
+    # it makes: a run of independent requests meets the demo's uploaded tickets (409) or none
+    # (404). tests/test_bundle_imports.py and the official clients reach the 201.
+    "softwareBundleImport_upload": {201},
 }
 RUNS = {
     "xml": [],

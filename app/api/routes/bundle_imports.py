@@ -25,6 +25,7 @@ from starlette.responses import Response
 from uforge_mock.api.bundles import new_software
 from uforge_mock.api.deps import APPLIANCE_CREATE, entitled_user, parse_id, runtime_of
 from uforge_mock.api.docs import document_responses, get_and_head
+from uforge_mock.api.search import BOOLEAN_TEXT
 from uforge_mock.jobs.bundle_import import ArchiveLimits, ArchiveRefused, read_bundle_archive
 from uforge_mock.jobs.simulation import BUNDLE_IMPORT, ExportState, export_state
 from uforge_mock.platform.runtime import Runtime
@@ -49,9 +50,10 @@ IMPORTED_PARAMETER = {
     "required": False,
     "description": (
         "`true` when the archive is an exported bundle (hammr's `bundle import`), `false` when "
-        "it was built from a bundle file (`bundle create`); case-insensitive"
+        "it was built from a bundle file (`bundle create`; the default); case-insensitive, "
+        "as hammr sends Python's `True`"
     ),
-    "schema": {"type": "boolean", "default": False},
+    "schema": BOOLEAN_TEXT,
 }
 
 
@@ -146,7 +148,7 @@ async def valid_import(request: Request) -> ImportRecord:
 
 def _imported(request: Request) -> bool:
     text = request.query_params.get("imported")
-    if text is None or text == "":
+    if text is None:
         return False
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
