@@ -225,6 +225,17 @@ def _utc(instant: datetime) -> datetime:
 # ---------------------------------------------------------------- export tickets
 
 
+# A job patch's fields (exports, imports) -> the job's columns (`store.models.Job`).
+JOB_COLUMNS = {
+    "outcome": "outcome",
+    "duration": "duration_seconds",
+    "percentage": "percentage",
+    "message": "message",
+    "errorMessage": "error_message",
+    "detailedErrorMsg": "detailed_error_msg",
+}
+
+
 class ExportPatch(BaseModel):
     """The ticket facts to change; fields left out keep their value."""
 
@@ -245,15 +256,7 @@ async def export_patch(
 ) -> Response:
     db_id = parse_id(eid)
     fields = patch.model_dump(exclude_unset=True, exclude={"restart"})
-    columns = {
-        "outcome": "outcome",
-        "duration": "duration_seconds",
-        "percentage": "percentage",
-        "message": "message",
-        "errorMessage": "error_message",
-        "detailedErrorMsg": "detailed_error_msg",
-    }
-    values: dict[str, object] = {columns[name]: value for name, value in fields.items()}
+    values: dict[str, object] = {JOB_COLUMNS[name]: value for name, value in fields.items()}
     now = await runtime.now()
     if patch.restart:
         values["created"] = now
@@ -272,6 +275,12 @@ async def export_patch(
 PAGE_SIZE = 1000
 
 
+# `?limit=` of a listing.
+PageLimit = Annotated[
+    int, Query(ge=1, le=PAGE_SIZE, description=f"at most this many (default {PAGE_SIZE})")
+]
+
+
 def next_page(route: str, /, **query: object) -> str:
     """The URL (from the root) of the page that follows, with the same filters."""
     return f"{route}?{urlencode({k: v for k, v in query.items() if v is not None})}"
@@ -284,9 +293,7 @@ def next_page(route: str, /, **query: object) -> str:
 )
 async def exports_list(
     runtime: RuntimeDep,
-    limit: Annotated[
-        int, Query(ge=1, le=PAGE_SIZE, description=f"at most this many (default {PAGE_SIZE})")
-    ] = PAGE_SIZE,
+    limit: PageLimit = PAGE_SIZE,
     after: Annotated[
         int, Query(ge=0, le=MAX_ID, description="only tickets with a larger dbId")
     ] = 0,
@@ -358,15 +365,7 @@ async def bundle_import_patch(
 ) -> Response:
     db_id = parse_id(sbid)
     fields = patch.model_dump(exclude_unset=True)
-    columns = {
-        "outcome": "outcome",
-        "duration": "duration_seconds",
-        "percentage": "percentage",
-        "message": "message",
-        "errorMessage": "error_message",
-        "detailedErrorMsg": "detailed_error_msg",
-    }
-    values: dict[str, object] = {columns[name]: value for name, value in fields.items()}
+    values: dict[str, object] = {JOB_COLUMNS[name]: value for name, value in fields.items()}
     now = await runtime.now()
     record = None
     if db_id is not None:
@@ -385,9 +384,7 @@ async def bundle_import_patch(
 )
 async def bundle_imports_list(
     runtime: RuntimeDep,
-    limit: Annotated[
-        int, Query(ge=1, le=PAGE_SIZE, description=f"at most this many (default {PAGE_SIZE})")
-    ] = PAGE_SIZE,
+    limit: PageLimit = PAGE_SIZE,
     after: Annotated[
         int, Query(ge=0, le=MAX_ID, description="only imports with a larger dbId")
     ] = 0,
