@@ -73,6 +73,8 @@ class Settings(BaseSettings):
             past it (a gzip bomb, a tar declaring a huge member) is refused as it is read.
         archive_max_members: the most members (files, folders) an uploaded archive may hold.
         archive_max_member_bytes: the largest single file an uploaded archive may hold.
+        max_concurrent_uploads: uploads one server process receives and reads at once (each
+            may hold up to archive_max_bytes); one more is answered 503 with `Retry-After`.
         (authentication)
         auth_max_verifications_per_login: checks of credentials not yet remembered that one
             login may have at once, waiting or running; one more is answered 503 with
@@ -133,6 +135,7 @@ class Settings(BaseSettings):
     archive_max_bytes: int = Field(default=256 * 2**20, ge=1024)
     archive_max_members: int = Field(default=10_000, ge=1)
     archive_max_member_bytes: int = Field(default=64 * 2**20, ge=1)
+    max_concurrent_uploads: int = Field(default=4, ge=1)
     # ---- limits: authentication
     auth_max_verifications_per_login: int = Field(default=2, ge=1)
     auth_max_waiting_verifications: int = Field(default=32, ge=0)

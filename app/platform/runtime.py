@@ -2,6 +2,8 @@
 framework: the app factory, the command line and the pytest fixture all start here."""
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +26,25 @@ from uforge_mock.wire.responses import RenderedBodies, error_response
 log = logging.getLogger("uforge_mock")
 
 
+class Slots:
+    """At most `size` holders at once, and no queue: one more is refused at once (the caller
+    answers it a 503 with `Retry-After`). Held on the event loop only, so a count is enough."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.taken = 0
+
+    @contextmanager
+    def hold(self, refused: Callable[[], Exception]) -> Iterator[None]:
+        if self.taken >= self.size:
+            raise refused()
+        self.taken += 1
+        try:
+            yield
+        finally:
+            self.taken -= 1
+
+
 @dataclass
 class Runtime:
     """Settings, store, clock, credential memory and rendered bodies of one server."""
@@ -35,6 +56,8 @@ class Runtime:
     hasher: PasswordHasher
     verifier: CredentialVerifier
     bodies: RenderedBodies = field(default_factory=RenderedBodies)
+    # Uploaded archives being received and read: each holds up to ARCHIVE_MAX_BYTES.
+    uploads: Slots = field(default_factory=lambda: Slots(4))
 
     # ------------------------------------------------------------ time
 
@@ -117,4 +140,5 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
             max_waiting=settings.auth_max_waiting_verifications,
             retry_after=settings.auth_retry_after_seconds,
         ),
+        uploads=Slots(settings.max_concurrent_uploads),
     )

@@ -24,6 +24,7 @@
     ├── ServiceUnavailable            503  mock.error.unavailable   (with Retry-After)
     │   ├── AuthenticationBusy        503  mock.error.unavailable.authentication
     │   ├── StoreBusy                 503  mock.error.unavailable.store
+    │   ├── UploadsBusy               503  mock.error.unavailable.uploads
     │   └── TooManyConnections        503  mock.error.unavailable.connections
     └── InjectedFault                 any  mock.error.injected   (the control API's faults)
 
@@ -268,6 +269,11 @@ class StoreBusy(ServiceUnavailable):
     default_message = (
         "The store is busy (a seed or a reset is running): try again after Retry-After"
     )
+
+
+class UploadsBusy(ServiceUnavailable):
+    message_id = "mock.error.unavailable.uploads"
+    default_message = "Too many archives are being uploaded: try again later"
 
 
 class TooManyConnections(ServiceUnavailable):

@@ -45,6 +45,7 @@ def base(data_dir: Path) -> Iterator[str]:
         # Past any member of the bomb: what stops it is the bytes it expands to.
         archive_max_member_bytes=str(2**31),
         import_duration_seconds="0",
+        max_concurrent_uploads="1",
     ) as url:
         yield url
 
@@ -162,3 +163,28 @@ def test_an_upload_that_is_not_an_archive_ends_in_error(base: str) -> None:
     assert response.json()["status"]["error"] is True
     again = httpx.post(f"{base}{IMPORTS}/{sbid}/uploads", headers=JSON, content=b"x")
     assert again.status_code == 409
+
+
+def test_uploads_past_the_concurrent_limit_are_503_at_once(base: str) -> None:
+    # One upload held open (its body arriving slowly) takes the only slot: the next is told
+    # to come back, and the slot is free again once the first one is in.
+    held, other = new_ticket(base), new_ticket(base)
+    body = gzip.compress(b"not an archive")
+    with connect(base) as sock:
+        sock.sendall(
+            request_head(
+                "POST",
+                f"{IMPORTS}/{held}/uploads",
+                {**AUTH, "Accept": "application/json", "Content-Length": str(len(body))},
+            )
+            + body[:5]
+        )
+        time.sleep(0.5)  # the server has started receiving it
+        refused = httpx.post(f"{base}{IMPORTS}/{other}/uploads", headers=JSON, content=body)
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "1"
+        assert refused.json()["uforgeError"]["statusCode"] == 503
+        sock.sendall(body[5:])
+        assert read_answer(sock).status == 201
+    accepted = httpx.post(f"{base}{IMPORTS}/{other}/uploads", headers=JSON, content=body)
+    assert accepted.status_code == 201

@@ -32,7 +32,13 @@ from uforge_mock.platform.runtime import Runtime
 from uforge_mock.store import imports, queries
 from uforge_mock.store.imports import AlreadyUploaded, ImportRecord
 from uforge_mock.wire.digest import content_digest
-from uforge_mock.wire.errors import BadRequest, BundleImportNotFound, Conflict, UserNotFound
+from uforge_mock.wire.errors import (
+    BadRequest,
+    BundleImportNotFound,
+    Conflict,
+    UploadsBusy,
+    UserNotFound,
+)
 from uforge_mock.wire.responses import document_response, require_acceptable
 from uforge_mock.wire.schemas import OpStatus, SoftwareBundleImport
 
@@ -214,7 +220,7 @@ async def bundle_import_create(request: Request) -> Response:
     status_code=201,
     responses=document_responses(
         OpStatus,
-        errors=(401, 403, 404, 406, 409, 413),
+        errors=(401, 403, 404, 406, 409, 413, 503),
         conditional=False,
         success=201,
         success_description="The import's status once the archive is in",
@@ -235,7 +241,8 @@ async def bundle_import_upload(request: Request) -> Response:
     if record.uploaded is not None:
         raise Conflict.already_uploaded(record.db_id)
     runtime = runtime_of(request)
-    with _spool(runtime) as spooled:
+    # A slot for the whole upload, received and read: memory is bounded by the slots.
+    with runtime.uploads.hold(UploadsBusy), _spool(runtime) as spooled:
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
