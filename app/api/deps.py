@@ -24,7 +24,7 @@ from uforge_mock.settings import UFORGE_PREFIXES
 from uforge_mock.store import queries as store
 from uforge_mock.store.models import MAX_ID
 from uforge_mock.store.queries import MySoftwareRecord, UserRecord
-from uforge_mock.wire.errors import MySoftwareNotFound
+from uforge_mock.wire.errors import Forbidden, MySoftwareNotFound, UserNotFound
 
 SOFTWARE_UPLOAD = "software_upload"
 APPLIANCE_CREATE = "appliance_create"
@@ -95,6 +95,23 @@ async def entitled_user(request: Request, entitlement: str) -> UserRecord:
     user = await authenticated_user(request)
     authorize(user, uid=request.path_params["uid"], entitlement=entitlement)
     return user
+
+
+async def path_user(request: Request, entitlement: str | None) -> UserRecord:
+    """The user `{uid}` names, after the checks: the caller itself, or, for an admin, the user
+    it names (404 when there is none). `entitlement` None: the caller needs none."""
+    caller = await authenticated_user(request)
+    uid = request.path_params["uid"]
+    if entitlement is not None:
+        authorize(caller, uid=uid, entitlement=entitlement)
+    elif uid != caller.login and not caller.admin:
+        raise Forbidden.for_user(caller.login, uid)
+    if caller.login == uid:
+        return caller
+    found = await runtime_of(request).database.read(store.user_by_login, login=uid)
+    if found is None:
+        raise UserNotFound(f"No user {uid!r}", uid)
+    return found
 
 
 _ID_DIGITS = len(str(MAX_ID))

@@ -53,10 +53,15 @@ BUNDLE_KEYS = frozenset(
 )
 
 
-def _digests(content: bytes | None) -> tuple[int, str | None, str | None]:
-    if content is None:
-        return 0, None, None
-    return len(content), hashlib.sha256(content).hexdigest(), hashlib.md5(content).hexdigest()
+def _set_digests(target: object, content: bytes | None) -> None:
+    """Fill the `size`, `sha256` and `md5` a frozen file dataclass derives from its bytes."""
+    size, sha256, md5 = 0, None, None
+    if content is not None:
+        size = len(content)
+        sha256, md5 = hashlib.sha256(content).hexdigest(), hashlib.md5(content).hexdigest()
+    object.__setattr__(target, "size", size)
+    object.__setattr__(target, "sha256", sha256)
+    object.__setattr__(target, "md5", md5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +90,7 @@ class BundleFile:
     md5: str | None = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        size, sha256, md5 = _digests(self.content)
-        object.__setattr__(self, "size", size)
-        object.__setattr__(self, "sha256", sha256)
-        object.__setattr__(self, "md5", md5)
+        _set_digests(self, self.content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +108,7 @@ class BundleAttachment:
     md5: str | None = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        size, sha256, md5 = _digests(self.content)
-        object.__setattr__(self, "size", size)
-        object.__setattr__(self, "sha256", sha256)
-        object.__setattr__(self, "md5", md5)
+        _set_digests(self, self.content)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,13 +23,19 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from uforge_mock.api.bundles import new_software
-from uforge_mock.api.deps import APPLIANCE_CREATE, entitled_user, parse_id, runtime_of
+from uforge_mock.api.deps import (
+    APPLIANCE_CREATE,
+    entitled_user,
+    parse_id,
+    path_user,
+    runtime_of,
+)
 from uforge_mock.api.docs import document_responses, get_and_head
 from uforge_mock.api.search import BOOLEAN_TEXT
 from uforge_mock.jobs.bundle_import import ArchiveLimits, ArchiveRefused, read_bundle_archive
 from uforge_mock.jobs.simulation import BUNDLE_IMPORT, ExportState, export_state
 from uforge_mock.platform.runtime import Runtime
-from uforge_mock.store import imports, queries
+from uforge_mock.store import imports
 from uforge_mock.store.imports import AlreadyUploaded, ImportRecord
 from uforge_mock.wire.digest import content_digest
 from uforge_mock.wire.errors import (
@@ -37,7 +43,6 @@ from uforge_mock.wire.errors import (
     BundleImportNotFound,
     Conflict,
     UploadsBusy,
-    UserNotFound,
 )
 from uforge_mock.wire.responses import document_response, require_acceptable
 from uforge_mock.wire.schemas import OpStatus, SoftwareBundleImport
@@ -178,16 +183,10 @@ def _imported(request: Request) -> bool:
     openapi_extra={"parameters": [IMPORTED_PARAMETER]},
 )
 async def bundle_import_create(request: Request) -> Response:
-    user = await entitled_user(request, APPLIANCE_CREATE)
+    owner = await path_user(request, APPLIANCE_CREATE)
     require_acceptable(request)
     imported = _imported(request)
     runtime = runtime_of(request)
-    owner = user
-    if user.login != request.path_params["uid"]:  # an admin, for someone else
-        found = await runtime.database.read(queries.user_by_login, login=request.path_params["uid"])
-        if found is None:
-            raise UserNotFound(f"No user {request.path_params['uid']!r}")
-        owner = found
     now = await runtime.now()
     record = await runtime.database.write(
         imports.create_import,

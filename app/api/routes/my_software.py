@@ -14,8 +14,8 @@ from starlette.responses import Response
 from uforge_mock.api.deps import (
     APPLIANCE_CREATE,
     SOFTWARE_UPLOAD,
-    entitled_user,
     my_software_of,
+    path_user,
     runtime_of,
     valid_my_software,
 )
@@ -29,10 +29,10 @@ from uforge_mock.api.views import (
     my_software_uri,
 )
 from uforge_mock.platform.runtime import Runtime
-from uforge_mock.store import library, queries
-from uforge_mock.store.queries import MySoftwareRecord, UserRecord
+from uforge_mock.store import library
+from uforge_mock.store.queries import MySoftwareRecord
 from uforge_mock.wire.bodies import read_document
-from uforge_mock.wire.errors import BadRequest, MySoftwareNotFound, UserNotFound
+from uforge_mock.wire.errors import BadRequest, MySoftwareNotFound
 from uforge_mock.wire.responses import (
     document_response,
     no_content_response,
@@ -171,19 +171,6 @@ async def _category(
     return found, True
 
 
-async def _owner(request: Request, entitlement: str) -> UserRecord:
-    """The caller, allowed on `{uid}` with `entitlement`; and `{uid}` exists (it is the caller
-    or, for an admin, anyone)."""
-    caller = await entitled_user(request, entitlement)
-    uid = request.path_params["uid"]
-    if caller.login == uid:
-        return caller
-    owner = await runtime_of(request).database.read(queries.user_by_login, login=uid)
-    if owner is None:
-        raise UserNotFound(f"No user {uid!r}", uid)
-    return owner
-
-
 @get_and_head(
     router,
     COLLECTION,
@@ -198,7 +185,7 @@ async def _owner(request: Request, entitlement: str) -> UserRecord:
     openapi_extra={"parameters": SEARCH_PARAMETERS},
 )
 async def my_software_get_all(request: Request) -> Response:
-    owner = await _owner(request, APPLIANCE_CREATE)
+    owner = await path_user(request, APPLIANCE_CREATE)
     require_acceptable(request)
     criteria = criteria_of(request, library.MY_SOFTWARE_COLUMNS)
     runtime = runtime_of(request)
@@ -233,7 +220,7 @@ async def my_software_get_all(request: Request) -> Response:
     openapi_extra={"requestBody": _request_body({"name": "Nagios", "version": "4.4"}, create=True)},
 )
 async def my_software_create(request: Request) -> Response:
-    owner = await _owner(request, SOFTWARE_UPLOAD)
+    owner = await path_user(request, SOFTWARE_UPLOAD)
     runtime = runtime_of(request)
     sent = await _fields(request)
     if not sent.get("name"):

@@ -12,15 +12,14 @@ from fastapi import APIRouter, Request
 from sqlalchemy import Connection, select
 from starlette.responses import Response
 
-from uforge_mock.api.deps import authenticated_user, parse_id, runtime_of
+from uforge_mock.api.deps import parse_id, path_user, runtime_of
 from uforge_mock.api.docs import document_responses, get_and_head
 from uforge_mock.api.routes.my_software import list_read_at
 from uforge_mock.api.search import SEARCH_PARAMETERS, criteria_of
 from uforge_mock.api.views import categories, orgs, user
 from uforge_mock.store import library, queries
-from uforge_mock.store.queries import UserRecord
 from uforge_mock.wire.digest import content_digest
-from uforge_mock.wire.errors import Forbidden, OrgNotFound, UserNotFound
+from uforge_mock.wire.errors import OrgNotFound
 from uforge_mock.wire.responses import document_response, require_acceptable
 from uforge_mock.wire.schemas import Categories, Orgs, User
 
@@ -43,21 +42,6 @@ def _created(connection: Connection, *, user_id: int) -> datetime | None:
     ).scalar()
 
 
-async def _user_of_path(request: Request) -> UserRecord:
-    """`{uid}`, for its own login or an admin's; 403 for anyone else, 404 when an admin names
-    nobody."""
-    caller = await authenticated_user(request)
-    uid = request.path_params["uid"]
-    if caller.login == uid:
-        return caller
-    if not caller.admin:
-        raise Forbidden.for_user(caller.login, uid)
-    found = await runtime_of(request).database.read(queries.user_by_login, login=uid)
-    if found is None:
-        raise UserNotFound(f"No user {uid!r}", uid)
-    return found
-
-
 @get_and_head(
     router,
     "/users/{uid}",
@@ -68,7 +52,7 @@ async def _user_of_path(request: Request) -> UserRecord:
     response_class=Response,
 )
 async def user_get(request: Request) -> Response:
-    record = await _user_of_path(request)
+    record = await path_user(request, None)
     database = runtime_of(request).database
     created = await database.read(_created, user_id=record.id)
     member_of = await database.read(library.orgs_of, user_id=record.id)
@@ -91,7 +75,7 @@ async def user_get(request: Request) -> Response:
     response_class=Response,
 )
 async def user_orgs(request: Request) -> Response:
-    record = await _user_of_path(request)
+    record = await path_user(request, None)
     runtime = runtime_of(request)
     member_of = await runtime.database.read(library.orgs_of, user_id=record.id)
     document = orgs(member_of)
