@@ -302,6 +302,128 @@ class BundleImport(Job, table=True):
     )
 
 
+class ApplianceFields(SQLModel):
+    """The fields of an appliance (a template) that are its own: the one declaration of them.
+
+    Its table stores them, the seed format reads them (by `seed_name`), the store's record
+    carries them (`appliances.ApplianceRecord`), the `appliance` document shows them (by
+    camelCase name where the wire type has the field; the OS fields make `distributionName`
+    and `archName`) and the template archive writes them. Adding a field here, plus a
+    migration, is all it takes.
+    """
+
+    name: str = Field(min_length=1, max_length=255)
+    version: str = Field(default="", max_length=255)
+    description: str | None = None
+    # The operating system it is built on: `os` of hammr's template file (name, version,
+    # arch, profile); on the wire `distributionName` is "name version".
+    distribution_name: str = Field(default="CentOS", min_length=1, max_length=255)
+    distribution_version: str = Field(default="7", max_length=64)
+    arch_name: str = Field(default="x86_64", min_length=1, max_length=32)
+    os_profile: str | None = Field(default=None, max_length=255)
+    imported: bool = False
+    shared: bool = False
+    nb_updates: int = Field(default=0, ge=0, le=2**31 - 1)
+    # How this template's new exports behave; None means the server's settings (seed-only).
+    export_duration_seconds: float | None = Field(default=None, ge=0, le=10**9)
+    export_outcome: str | None = Field(default=None, max_length=16)
+
+    @field_validator("export_outcome")
+    @classmethod
+    def _known_outcome(cls, value: str | None) -> str | None:
+        if value is not None and value not in OUTCOMES:
+            raise ValueError("Input should be " + ", ".join(repr(o) for o in OUTCOMES))
+        return value
+
+
+class Appliance(ApplianceFields, table=True):
+    """An appliance template of a user. Numbered like mySoftware (seeds give ids; new ones
+    come after every id handed out, `id_counters` row `appliances`)."""
+
+    __tablename__ = "appliances"
+
+    db_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    owner_id: int = Field(
+        sa_column=Column(
+            Id64, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    # The template file's other keys of its `stack` (JSON text), kept so that an export
+    # writes them back as an import read them.
+    attributes: str | None = None
+    created: datetime
+    last_modified: datetime
+
+
+class ApplianceBundle(SQLModel, table=True):
+    """A mySoftware an appliance holds (its `stack.bundles`, in order). Deleting the
+    software takes it out of the appliance."""
+
+    __tablename__ = "appliance_bundles"
+
+    appliance_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("appliances.db_id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    position: int = Field(primary_key=True)
+    my_software_id: int = Field(
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("my_software.db_id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+
+
+class ApplianceExportTicket(ExportJob, table=True):
+    """One appliance export (`template export`)."""
+
+    __tablename__ = "appliance_export_tickets"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    db_id: int | None = Field(default=None, sa_column=Column(Id64, primary_key=True))
+    appliance_id: int = Field(
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("appliances.db_id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+
+
+class ApplianceImport(Job, table=True):
+    """An appliance import ticket (`template import` / `template create`): made empty with
+    the query's flags, then an archive is uploaded to it; as `BundleImport`, an accepted
+    archive becomes the appliance `appliance_id`, a refused one keeps its reason."""
+
+    __tablename__ = "appliance_imports"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    db_id: int | None = Field(default=None, sa_column=Column(Id64, primary_key=True))
+    owner_id: int = Field(
+        sa_column=Column(
+            Id64, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    # The query of `POST /users/{uid}/imports`: imported (`template import`, else `create`),
+    # force, reuseBundles, useMajor.
+    imported: bool = False
+    force: bool = False
+    reuse_bundles: bool = False
+    use_major: bool = False
+    uploaded: datetime | None = None
+    archive_size: int | None = Field(default=None, ge=0, le=MAX_LONG, sa_type=BigInteger)
+    appliance_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger, ForeignKey("appliances.db_id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+
+
 class IdCounter(SQLModel, table=True):
     """The largest id the server handed out (or deleted) in a table it numbers itself, where
     the table's own numbering cannot say it: mySoftware ids come from seeds too, and a
