@@ -23,7 +23,7 @@ import io
 import json
 import ntpath
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, BinaryIO
@@ -261,16 +261,21 @@ def bundle_metadata(bundle: BundleFacts) -> dict[str, object]:
     return _bundle_metadata(bundle, _layout(bundle))
 
 
-def _serialized(metadata: dict[str, object], output_format: str) -> tuple[str, bytes]:
+def serialized(metadata: Mapping[str, object], output_format: str, stem: str) -> tuple[str, bytes]:
+    """(member name, content) of a metadata file holding `metadata` in `output_format`
+    ("yaml" or "json"), named as hammr names it: `<stem>.yml` or `<stem>.json`. Keys in their
+    order; the same bytes for the same metadata."""
     if output_format == "json":
-        return "bundle.json", json.dumps(metadata, indent=4, ensure_ascii=False).encode() + b"\n"
-    text = yaml.safe_dump(metadata, default_flow_style=False, explicit_start=True, sort_keys=False)
-    return "bundle.yml", text.encode("utf-8")
+        return f"{stem}.json", json.dumps(metadata, indent=4, ensure_ascii=False).encode() + b"\n"
+    text = yaml.safe_dump(
+        dict(metadata), default_flow_style=False, explicit_start=True, sort_keys=False
+    )
+    return f"{stem}.yml", text.encode("utf-8")
 
 
 def metadata_file(bundle: BundleFacts, output_format: str) -> tuple[str, bytes]:
     """(member name, content) of the bundle file in `output_format` ("yaml" or "json")."""
-    return _serialized(bundle_metadata(bundle), output_format)
+    return serialized(bundle_metadata(bundle), output_format, "bundle")
 
 
 def write_bundle_archive(
@@ -280,19 +285,7 @@ def write_bundle_archive(
     bundle file's order (a directory before what it holds), the license, the logo, and the
     bundle file last, as hammr writes them."""
     layout = _layout(bundle)
-    name, metadata = _serialized(_bundle_metadata(bundle, layout), output_format)
-    mtime = int(built.timestamp())
-
-    def member(path: str, content: bytes | None) -> tuple[tarfile.TarInfo, BinaryIO | None]:
-        info = tarfile.TarInfo(path)
-        info.mtime = mtime
-        info.uname = info.gname = "uforge"
-        if content is None:
-            info.type, info.mode = tarfile.DIRTYPE, 0o755
-            return info, None
-        info.size, info.mode = len(content), 0o644
-        return info, io.BytesIO(content)
-
+    name, metadata = serialized(_bundle_metadata(bundle, layout), output_format, "bundle")
     parts: list[tuple[str, bytes | None]] = []
     for index, (file, path) in enumerate(zip(bundle.files, layout.files, strict=True)):
         if path is None:
@@ -307,6 +300,26 @@ def write_bundle_archive(
         if attachment is not None and path is not None:
             parts.append((path, attachment.content))
     parts.append((name, metadata))
+    write_tar_gz(parts, target, built=built)
+
+
+def write_tar_gz(
+    parts: Iterable[tuple[str, bytes | None]], target: IO[bytes], *, built: datetime
+) -> None:
+    """Write a .tar.gz of `parts` (member path, bytes; None for a directory) to `target`, in
+    their order, every member dated `built`: the bytes depend on nothing else (no gzip name
+    or time, the same owner and modes)."""
+    mtime = int(built.timestamp())
+
+    def member(path: str, content: bytes | None) -> tuple[tarfile.TarInfo, BinaryIO | None]:
+        info = tarfile.TarInfo(path)
+        info.mtime = mtime
+        info.uname = info.gname = "uforge"
+        if content is None:
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            return info, None
+        info.size, info.mode = len(content), 0o644
+        return info, io.BytesIO(content)
 
     with (
         gzip.GzipFile(filename="", mode="wb", fileobj=target, mtime=0) as compressed,
@@ -323,10 +336,16 @@ def bundle_archive(bundle: BundleFacts, output_format: str, *, built: datetime) 
     return target.getvalue()
 
 
-def archive_filename(bundle: BundleFacts) -> str:
-    """A download name safe in a Content-Disposition header: `Zabbix-3.0.1.tar.gz`."""
-    stem = f"{bundle.name}-{bundle.version}" if bundle.version else bundle.name
+def download_name(name: str, version: str, fallback: str) -> str:
+    """A download name safe in a Content-Disposition header: `Zabbix-3.0.1.tar.gz` (`fallback`
+    when nothing of the name is left)."""
+    stem = f"{name}-{version}" if version else name
     safe = "".join(
         char if char.isascii() and (char.isalnum() or char in "._-") else "_" for char in stem
     )
-    return f"{safe or 'bundle'}.tar.gz"
+    return f"{safe or fallback}.tar.gz"
+
+
+def archive_filename(bundle: BundleFacts) -> str:
+    """A download name safe in a Content-Disposition header: `Zabbix-3.0.1.tar.gz`."""
+    return download_name(bundle.name, bundle.version, "bundle")
