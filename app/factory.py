@@ -27,7 +27,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from uforge_mock.api import openapi
 from uforge_mock.api.direct import DirectRoutes
-from uforge_mock.api.routes import bundle_imports, exports, my_software, platform, users
+from uforge_mock.api.routes import (
+    appliance_exports,
+    appliances,
+    bundle_imports,
+    exports,
+    my_software,
+    platform,
+    users,
+)
 from uforge_mock.control import routes as control_routes
 from uforge_mock.control.journal import Journal
 from uforge_mock.control.middleware import ControlPlaneMiddleware
@@ -69,7 +77,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # The export routes first: clients poll their status, and routes match in order.
     uforge_routers = (
         exports.router,
+        appliance_exports.router,
         my_software.router,
+        appliances.router,
         bundle_imports.router,
         users.router,
         platform.router,
@@ -82,7 +92,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         version=settings.platform_version,
         summary="A reference server for the UForge AppCenter REST API",
         description=(
-            "The software-bundle export family of the UForge AppCenter API "
+            "The software-bundle and appliance-template families of the UForge AppCenter API "
             f"{settings.platform_version}. Every route below also answers under `/ufws`."
         ),
         lifespan=lifespan,

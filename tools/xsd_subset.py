@@ -16,8 +16,16 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 ROOTS = (
+    "appliance",
+    "applianceExport",
+    "applianceExports",
+    "applianceImport",
+    "applianceImports",
+    "appliances",
     "categories",
     "category",
+    "image",
+    "images",
     "license",
     "logo",
     "mySoftware",
@@ -29,16 +37,18 @@ ROOTS = (
     "softwareBundleExport",
     "softwareBundleImport",
     "status",
+    "statuses",
     "uforgeError",
     "user",
 )
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 # A global declaration starts at four spaces of indentation and ends with its closing tag (or
-# is one self-closed line).
+# is one self-closed line). The vendor writes most with the prefix `xs:`, a few with `xsd:`
+# (`seLinuxMode`).
 DECLARATION = re.compile(
-    r"^    <xs:(element|complexType|simpleType) name=\"([^\"]+)\"[^\n]*?"
-    r"(?:/>\n|>\n.*?^    </xs:\1>\n)",
+    r"^    <(xsd?):(element|complexType|simpleType) name=\"([^\"]+)\"[^\n]*?"
+    r"(?:/>\n|>\n.*?^    </\1:\2>\n)",
     re.MULTILINE | re.DOTALL,
 )
 ANNOTATION = re.compile(r"^ *<xsd?:annotation>\n.*?</xsd?:annotation>\n", re.MULTILINE | re.DOTALL)
@@ -80,7 +90,7 @@ def referenced_types(declaration: ElementTree.Element) -> set[str]:
 
 def subset(vendor_text: str, roots: list[str]) -> str:
     declarations = {
-        (match.group(1), match.group(2)): match.group(0)
+        (match.group(2), match.group(3)): match.group(0)
         for match in DECLARATION.finditer(vendor_text)
     }
     schema = ElementTree.fromstring(vendor_text.encode())
@@ -95,6 +105,9 @@ def subset(vendor_text: str, roots: list[str]) -> str:
                 kept.add((kind, name))
                 pending.append(parsed[(kind, name)])
 
+    missing = kept - declarations.keys()
+    if missing:  # a declaration the text scan did not find: the subset would not be whole
+        raise ValueError(f"declarations not found as text: {sorted(missing)}")
     body = [
         ANNOTATION.sub("", text)
         for key, text in declarations.items()  # the vendor's order

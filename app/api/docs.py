@@ -14,14 +14,26 @@ from uforge_mock.wire.render import field_names
 from uforge_mock.wire.render.json import to_plain
 from uforge_mock.wire.render.xml import render_xml
 from uforge_mock.wire.schemas import (
+    Appliance,
+    ApplianceExport,
+    ApplianceExportItems,
+    ApplianceExports,
+    ApplianceImport,
+    ApplianceImportItems,
+    ApplianceImports,
+    ApplianceItems,
+    Appliances,
     Categories,
     Category,
     CategoryItems,
+    ImageItems,
+    Images,
     LocalizedMessage,
     MySoftware,
     MySoftwareItems,
     MySoftwareList,
     OpStatus,
+    OpStatuses,
     Org,
     OrgItems,
     Orgs,
@@ -29,6 +41,7 @@ from uforge_mock.wire.schemas import (
     ServiceStatus,
     SoftwareBundleExport,
     SoftwareBundleImport,
+    StatusItems,
     SubCategories,
     UForgeError,
     UriList,
@@ -152,6 +165,86 @@ EXAMPLES[SoftwareBundleImport] = SoftwareBundleImport(
     imported=True,
     uri="users/guest/bundleimports/5",
 )
+_APPLIANCE = "users/guest/appliances/7"
+_APPLIANCE_EXPORT = f"{_APPLIANCE}/exports/21"
+_APPLIANCE_STATUS = OpStatus(
+    created=_EXAMPLE_TIME,
+    dbId=21,
+    digest="5a2f0c1d9e8b7a6f5e4d3c2b1a0f9e8d",
+    lastModified=_EXAMPLE_TIME.replace(second=20),
+    cancelled=False,
+    complete=False,
+    error=False,
+    message="Creating archive",
+    parentUri=_APPLIANCE_EXPORT,
+    percentage=40,
+    uri=f"{_APPLIANCE_EXPORT}/status",
+)
+EXAMPLES[Appliance] = Appliance(
+    created=_EXAMPLE_TIME,
+    dbId=7,
+    digest="1f3870be274f6c49b3e31a0c6728957f",
+    lastModified=_EXAMPLE_TIME,
+    archName="x86_64",
+    baseCloneUri=f"{_APPLIANCE}/clones",
+    description="A CentOS base with monitoring",
+    distributionName="CentOS 7",
+    exportsUri=f"{_APPLIANCE}/exports",
+    imageUris=UriList(),
+    imported=False,
+    mySoftwareUris=UriList(uri=["users/guest/mysoftware/918"]),
+    name="CentOS Core",
+    nbUpdates=0,
+    shared=False,
+    uri=_APPLIANCE,
+    version="1.0",
+)
+EXAMPLES[Appliances] = Appliances(
+    total=1,
+    appliances=ApplianceItems(appliance=[EXAMPLES[Appliance]]),  # type: ignore[list-item]
+)
+EXAMPLES[ApplianceExport] = ApplianceExport(
+    created=_EXAMPLE_TIME,
+    dbId=21,
+    digest="8d777f385d3dfec8815d20f7496026dc",
+    lastModified=_EXAMPLE_TIME.replace(second=20),
+    applianceName="CentOS Core",
+    applianceVersion="1.0",
+    downloadUri=f"{_APPLIANCE_EXPORT}/downloads",
+    parentUri=_APPLIANCE,
+    status=_APPLIANCE_STATUS,
+    uri=_APPLIANCE_EXPORT,
+)
+EXAMPLES[ApplianceExports] = ApplianceExports(
+    total=1,
+    applianceExports=ApplianceExportItems(
+        applianceExport=[EXAMPLES[ApplianceExport]]  # type: ignore[list-item]
+    ),
+)
+EXAMPLES[OpStatuses] = OpStatuses(total=1, statuses=StatusItems(status=[_APPLIANCE_STATUS]))
+EXAMPLES[ApplianceImport] = ApplianceImport(
+    created=_EXAMPLE_TIME,
+    dbId=3,
+    digest="e4da3b7fbbce2345d7772b0674a318d5",
+    lastModified=_EXAMPLE_TIME,
+    status=_EXAMPLE_STATUS,
+    uploaded=True,
+    useMajor=False,
+    reuseBundles=False,
+    force_rw=False,
+    imported=True,
+    parentUri="users/guest/imports",
+    referenceUri="users/guest/appliances/8",
+    uploadUri="users/guest/imports/3/uploads",
+    uri="users/guest/imports/3",
+)
+EXAMPLES[ApplianceImports] = ApplianceImports(
+    total=1,
+    applianceImports=ApplianceImportItems(
+        applianceImport=[EXAMPLES[ApplianceImport]]  # type: ignore[list-item]
+    ),
+)
+EXAMPLES[Images] = Images(total=0, images=ImageItems())
 ERROR_DESCRIPTIONS = {
     400: ("Bad request (an invalid query parameter)", "mock.error.bad_request"),
     401: ("Authentication failed (missing or wrong credentials)", "mock.error.unauthorized"),

@@ -5,9 +5,16 @@ An export is a ticket whose status is a pure function of the ticket and the mock
 resource the platform exports (a mySoftware today; an appliance next):
 
     POST   {resource}/exports?outputFormat=   create the ticket (201, Location)
+    GET    {resource}/exports/{eid}           the export document (a family with `get`)
     GET    {resource}/exports/{eid}/status    poll it (ETag / 304)
+    DELETE {resource}/exports/{eid}/status    cancel it (a family with `cancel`)
     GET    {resource}/exports/{eid}/downloads the archive once complete (409 before)
     DELETE {resource}/exports/{eid}           drop it (204; its id never comes back)
+
+A cancel ends a running export `cancelled` at the instant of the cancel: the ticket's facts
+say so (`jobs.simulation.cancelled_at`), so every server sharing the store agrees. The
+vendor documents a cancel and a get for appliance exports, not for mySoftware ones: a family
+has the routes its vendor pages list.
 
 and the control plane patches and lists the tickets the same way. A family is an
 `ExportFamily`: the resource's path and entitlement, its tickets' queries, how to load the
@@ -26,11 +33,11 @@ from starlette.responses import Response
 
 from uforge_mock.api.deps import entitled_user, parse_id, runtime_of
 from uforge_mock.api.docs import document_responses, error_responses, get_and_head
-from uforge_mock.jobs.simulation import ExportState, export_state
+from uforge_mock.jobs.simulation import ExportState, cancelled_at, export_state
 from uforge_mock.platform.runtime import Runtime
 from uforge_mock.store.tickets import ExportRecord, ExportTickets
 from uforge_mock.wire.digest import content_digest
-from uforge_mock.wire.errors import BadRequest, ExportNotComplete, NotFound
+from uforge_mock.wire.errors import BadRequest, ExportEnded, ExportNotComplete, NotFound
 from uforge_mock.wire.render import format_datetime
 from uforge_mock.wire.responses import (
     archive_response,
@@ -97,6 +104,9 @@ class ExportOperations:
     download: Operation
     delete: Operation
     archive: str  # what the downloaded file holds
+    # The routes only some families have (None: the family has no such route).
+    get: Operation | None = None
+    cancel: Operation | None = None
 
 
 @dataclass(frozen=True)
@@ -290,6 +300,37 @@ def export_routes(family: ExportFamily) -> APIRouter:
             bodies=runtime.bodies,
         )
 
+    async def get(request: Request) -> Response:
+        export = await family.valid_export(request)
+        runtime = runtime_of(request)
+        state = export_state(export.facts, await runtime.now())
+        document = family.document(family, export, state)
+        return document_response(
+            request, document, digest=document.digest, last_modified=state.last_modified
+        )
+
+    async def cancel(request: Request) -> Response:
+        export = await family.valid_export(request)
+        require_acceptable(request)
+        runtime = runtime_of(request)
+        now = await runtime.now()
+        state = export_state(export.facts, now)
+        if not state.finished:
+            ended = await runtime.database.write(
+                family.tickets.update_unless_changed,
+                seen=export.facts,
+                values=cancelled_at(export.facts, now),
+                now=now,
+            )
+            if ended is None:  # a concurrent delete won
+                raise family.not_found(str(export.facts.db_id), str(export.resource_id))
+            export = ended
+            state = export_state(export.facts, now)
+        # Already cancelled (here or by another server at once): the same answer again.
+        if not state.cancelled:
+            raise ExportEnded.for_id(export.facts.db_id, "complete" if state.complete else "error")
+        return document_response(request, family.status(export, state))
+
     async def download(request: Request) -> Response:
         export = await family.valid_export(request)
         runtime = runtime_of(request)
@@ -329,6 +370,14 @@ def export_routes(family: ExportFamily) -> APIRouter:
         response_class=Response,
         openapi_extra={"parameters": [OUTPUT_FORMAT_PARAMETER]},
     )
+    if operations.get is not None:
+        get_and_head(
+            router,
+            export_path,
+            **operations.get.route_options(),
+            responses=document_responses(family.document_type, errors=(401, 403, 404, 406)),
+            response_class=Response,
+        )(get)
     get_and_head(
         router,
         export_path + "/status",
@@ -350,6 +399,20 @@ def export_routes(family: ExportFamily) -> APIRouter:
         },
         response_class=Response,
     )(download)
+    if operations.cancel is not None:
+        router.add_api_route(
+            export_path + "/status",
+            cancel,
+            methods=["DELETE"],
+            **operations.cancel.route_options(),
+            responses=document_responses(
+                OpStatus,
+                errors=(401, 403, 404, 406, 409, 413),
+                conditional=False,
+                success_description="The export's status: cancelled",
+            ),
+            response_class=Response,
+        )
     router.add_api_route(
         export_path,
         remove,

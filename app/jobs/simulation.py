@@ -179,3 +179,15 @@ def _state(
 
 def _to_millisecond(instant: datetime) -> datetime:
     return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+
+
+def cancelled_at(
+    ticket: TicketFacts, now: datetime, wording: JobWording = EXPORT
+) -> dict[str, object]:
+    """The facts that end `ticket` cancelled at `now`, where it stood then: it ran for the
+    time elapsed and stopped at the percentage it had reached. Stored on the ticket, they make
+    every server sharing the store show the same `cancelled` status from that instant on.
+    (Only for a ticket still running at `now`: an ended job has nothing left to cancel.)"""
+    reached = export_state(ticket, now, wording).percentage
+    elapsed = max((now - ticket.created).total_seconds(), 0.0)
+    return {"outcome": "cancelled", "duration_seconds": elapsed, "percentage": reached}

@@ -16,6 +16,10 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select
 from uforge_mock.jobs.clock import REAL_TIME, ClockState
 from uforge_mock.store.models import (
     ApiKey,
+    Appliance,
+    ApplianceBundle,
+    ApplianceExportTicket,
+    ApplianceImport,
     BundleImport,
     Category,
     Entitlement,
@@ -43,6 +47,10 @@ categories = Category.__table__  # type: ignore[attr-defined]
 software_artifacts = SoftwareArtifact.__table__  # type: ignore[attr-defined]
 bundle_imports = BundleImport.__table__  # type: ignore[attr-defined]
 id_counters = IdCounter.__table__  # type: ignore[attr-defined]
+appliances = Appliance.__table__  # type: ignore[attr-defined]
+appliance_bundles = ApplianceBundle.__table__  # type: ignore[attr-defined]
+appliance_export_tickets = ApplianceExportTicket.__table__  # type: ignore[attr-defined]
+appliance_imports = ApplianceImport.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +162,10 @@ def my_software_by_id(connection: Connection, *, db_id: int) -> MySoftwareRecord
 MY_SOFTWARE_EXPORTS = ExportTickets(
     export_tickets, resource_key="my_software_id", resources=my_software
 )
+# The tickets of the appliance exports.
+APPLIANCE_EXPORTS = ExportTickets(
+    appliance_export_tickets, resource_key="appliance_id", resources=appliances
+)
 
 
 # ---------------------------------------------------------------- the mock's clock
@@ -193,6 +205,10 @@ def save_clock_state(connection: Connection, *, state: ClockState) -> None:
 def wipe(connection: Connection) -> None:
     """Delete every row the seeds and the clients made (the schema stays)."""
     for table in (
+        appliance_imports,
+        appliance_export_tickets,
+        appliance_bundles,
+        appliances,
         software_artifacts,
         bundle_imports,
         export_tickets,

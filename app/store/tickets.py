@@ -41,6 +41,7 @@ class ExportTickets:
     def __init__(self, table: Table, *, resource_key: str, resources: Table) -> None:
         self.table = table
         self.resource_key = resource_key
+        self.resources = resources
         key = table.c[resource_key]
         self._query = select(
             table,
@@ -80,6 +81,14 @@ class ExportTickets:
 
     def all(self, connection: Connection) -> list[ExportRecord]:
         rows = connection.execute(self._query.order_by(self.table.c.db_id)).all()
+        return [record for row in rows if (record := self.from_rows([row])) is not None]
+
+    def owned_by(self, connection: Connection, *, owner_id: int) -> list[ExportRecord]:
+        """The tickets on the resources of `owner_id`, by id."""
+        statement = self._query.where(self.resources.c.owner_id == owner_id).order_by(
+            self.table.c.db_id
+        )
+        rows = connection.execute(statement).all()
         return [record for row in rows if (record := self.from_rows([row])) is not None]
 
     def page(self, connection: Connection, *, after: int, limit: int) -> list[ExportRecord]:
@@ -126,6 +135,29 @@ class ExportTickets:
         """Delete the ticket; False when it was already gone."""
         statement = delete(self.table).where(self.table.c.db_id == db_id)
         return connection.execute(statement).rowcount > 0
+
+    def update_unless_changed(
+        self,
+        connection: Connection,
+        *,
+        seen: TicketFacts,
+        values: dict[str, object],
+        now: datetime,
+    ) -> ExportRecord | None:
+        """Change the ticket's facts if they are still those `seen` (another server may have
+        changed them since: then its change stands); the ticket as it is after, None when
+        it is gone."""
+        table = self.table
+        connection.execute(
+            update(table)
+            .where(
+                table.c.db_id == seen.db_id,
+                table.c.outcome == seen.outcome,
+                table.c.last_modified == seen.last_modified,
+            )
+            .values(**values, last_modified=now)
+        )
+        return self.by_id(connection, db_id=seen.db_id)
 
     def update(
         self, connection: Connection, *, db_id: int, values: dict[str, object], now: datetime

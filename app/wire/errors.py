@@ -158,6 +158,22 @@ class ExportNotFound(NotFound):
         return cls(f"Export {eid} not found for software component {msid}", eid, msid)
 
 
+class ApplianceNotFound(NotFound):
+    message_id = "mock.error.notfound.appliance"
+
+    @classmethod
+    def for_id(cls, aid: str, uid: str) -> "ApplianceNotFound":
+        return cls(f"Appliance template {aid} not found for user {uid}", aid, uid)
+
+
+class ApplianceExportNotFound(NotFound):
+    message_id = "mock.error.notfound.applianceexport"
+
+    @classmethod
+    def for_id(cls, eid: str, aid: str) -> "ApplianceExportNotFound":
+        return cls(f"Export {eid} not found for appliance template {aid}", eid, aid)
+
+
 class MethodNotAllowed(UForgeException):
     status_code = 405
     message_id = "mock.error.method_not_allowed"
@@ -202,6 +218,17 @@ class Conflict(UForgeException):
     @classmethod
     def already_uploaded(cls, db_id: int) -> "Conflict":
         return cls(f"Bundle import {db_id} has its archive already", str(db_id))
+
+
+class ExportEnded(Conflict):
+    """A cancel of an export that has already ended (ours: no source says what the platform
+    answers; the job is over, so there is nothing left to cancel)."""
+
+    message_id = "mock.error.conflict.export_ended"
+
+    @classmethod
+    def for_id(cls, eid: int, outcome: str) -> "ExportEnded":
+        return cls(f"Export {eid} has already ended ({outcome}): it cannot be cancelled", str(eid))
 
 
 class PayloadTooLarge(UForgeException):

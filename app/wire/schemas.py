@@ -336,3 +336,132 @@ class Role(UForgeObject):
 @dataclass(slots=True, kw_only=True)
 class Roles(WireObject):
     role: list[Role] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class Appliance(UForgeObject):
+    """An appliance template: the fields of the XSD's `Appliance` the mock fills, in its
+    order (the nested layers it never fills, install profile, OS profile, projects, boot
+    scripts, are left out of this class)."""
+
+    root: ClassVar[str] = "appliance"
+    archName: str | None = None
+    baseCloneUri: str | None = None
+    description: str | None = None
+    distributionName: str | None = None
+    exportsUri: str | None = None
+    imageUris: UriList | None = None
+    imported: bool | None = None
+    mySoftwareUris: UriList | None = None
+    name: str | None = None
+    nbUpdates: int | None = None
+    shared: bool | None = None
+    uri: str | None = None
+    version: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class ApplianceItems(WireObject):
+    appliance: list[Appliance] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class Appliances(WireObject):
+    """A page of appliances (`UForgeObjects`: `total` counts every match, not the page)."""
+
+    root: ClassVar[str] = "appliances"
+    total: int | None = None
+    appliances: ApplianceItems | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class ApplianceExport(UForgeObject):
+    root: ClassVar[str] = "applianceExport"
+    applianceName: str | None = None
+    applianceVersion: str | None = None
+    downloadUri: str | None = None
+    downloaded: bool | None = None
+    location: str | None = None
+    parentUri: str | None = None
+    status: OpStatus | None = None
+    uri: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class ApplianceExportItems(WireObject):
+    applianceExport: list[ApplianceExport] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class ApplianceExports(WireObject):
+    root: ClassVar[str] = "applianceExports"
+    total: int | None = None
+    applianceExports: ApplianceExportItems | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class ApplianceImport(UForgeUploadObject):
+    """An appliance import ticket: `referenceUri` names the appliance it made, once complete
+    (the query's `force` is the XSD's `force_rw`)."""
+
+    root: ClassVar[str] = "applianceImport"
+    useMajor: bool | None = None
+    reuseBundles: bool | None = None
+    force_rw: bool | None = None
+    imported: bool | None = None
+    parentUri: str | None = None
+    referenceUri: str | None = None
+    uploadUri: str | None = None
+    uri: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class ApplianceImportItems(WireObject):
+    applianceImport: list[ApplianceImport] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class ApplianceImports(WireObject):
+    root: ClassVar[str] = "applianceImports"
+    total: int | None = None
+    applianceImports: ApplianceImportItems | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class StatusItems(WireObject):
+    status: list[OpStatus] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class OpStatuses(WireObject):
+    """A list of job statuses (`GET /users/{uid}/exports/statuses`)."""
+
+    root: ClassVar[str] = "statuses"
+    total: int | None = None
+    statuses: StatusItems | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Image(UForgeUploadObject):
+    """A machine image generated from an appliance: the fields of the XSD's `Image` the mock
+    fills, in its order (the mock generates none yet: `template build` is a later step)."""
+
+    root: ClassVar[str] = "image"
+    parentUri: str | None = None
+    distributionName: str | None = None
+    fileName: str | None = None
+    name: str | None = None
+    uri: str | None = None
+    version: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class ImageItems(WireObject):
+    image: list[Image] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class Images(WireObject):
+    root: ClassVar[str] = "images"
+    total: int | None = None
+    images: ImageItems | None = None
