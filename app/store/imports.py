@@ -4,13 +4,17 @@ A ticket's job starts when its archive is uploaded (`uploaded`): the simulation
 (`uforge_mock.jobs.simulation`) reads the job's facts with that instant as their start. An
 accepted archive becomes its mySoftware in the same transaction that records the upload, so
 that nothing half-imported is ever seen; a refused one records why and makes nothing.
+
+What every import family's tickets share (a `models.Job` table with `uploaded` and
+`archive_size`) is here once: a new ticket's job columns (`new_ticket`), the one upload a
+ticket takes (`claim_upload`), and a refusal (`mark_refused`); `appliance_imports` uses them.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 
 from uforge_mock.jobs.simulation import TicketFacts
 from uforge_mock.store.library import (
@@ -76,19 +80,25 @@ def import_page(connection: Connection, *, after: int, limit: int) -> list[Impor
     return [_record(row) for row in rows]
 
 
+def new_ticket(*, now: datetime, duration: float) -> dict[str, Any]:
+    """The job columns of a ticket made `now`: waiting for its archive, then running for
+    `duration` seconds from the upload to `complete` (unless the archive is refused)."""
+    return {
+        "created": now,
+        "last_modified": now,
+        "duration_seconds": duration,
+        "outcome": "complete",
+        "percentage": 0,
+    }
+
+
 def create_import(
     connection: Connection, *, owner_id: int, imported: bool, now: datetime, duration: float
 ) -> ImportRecord:
     """A new ticket waiting for its archive, numbered by the database."""
     result = connection.execute(
         insert(bundle_imports).values(
-            owner_id=owner_id,
-            imported=imported,
-            created=now,
-            last_modified=now,
-            duration_seconds=duration,
-            outcome="complete",
-            percentage=0,
+            owner_id=owner_id, imported=imported, **new_ticket(now=now, duration=duration)
         )
     )
     key = result.inserted_primary_key
@@ -122,7 +132,7 @@ def accept_upload(
     now: datetime,
 ) -> ImportRecord | None:
     """Record the upload and make its mySoftware; None when the ticket is gone."""
-    _claim(connection, db_id=db_id, archive_size=archive_size, now=now)
+    claim_upload(connection, bundle_imports, db_id=db_id, archive_size=archive_size, now=now)
     category_id = project_category(connection, user_id=owner_id, name=software.category, db_id=None)
     new_id = next_my_software_id(connection)
     connection.execute(
@@ -155,25 +165,35 @@ def refuse_upload(
     now: datetime,
 ) -> ImportRecord | None:
     """Record an upload whose archive cannot be imported: the job ends in error."""
-    _claim(connection, db_id=db_id, archive_size=archive_size, now=now)
-    connection.execute(
-        update(bundle_imports)
-        .where(bundle_imports.c.db_id == db_id)
-        .values(outcome="error", percentage=10, error_message=message, detailed_error_msg=detail)
-    )
+    claim_upload(connection, bundle_imports, db_id=db_id, archive_size=archive_size, now=now)
+    mark_refused(connection, bundle_imports, db_id=db_id, message=message, detail=detail)
     return import_by_id(connection, db_id=db_id)
 
 
-def _claim(connection: Connection, *, db_id: int, archive_size: int, now: datetime) -> None:
-    """Mark the ticket uploaded `now`, or raise AlreadyUploaded: one archive per ticket, even
-    when two uploads race (the update is conditional)."""
+def claim_upload(
+    connection: Connection, table: Table, *, db_id: int, archive_size: int, now: datetime
+) -> None:
+    """Mark the ticket `db_id` of `table` uploaded `now`, or raise AlreadyUploaded: one
+    archive per ticket, even when two uploads race (the update is conditional)."""
     result = connection.execute(
-        update(bundle_imports)
-        .where(bundle_imports.c.db_id == db_id, bundle_imports.c.uploaded.is_(None))
+        update(table)
+        .where(table.c.db_id == db_id, table.c.uploaded.is_(None))
         .values(uploaded=now, last_modified=now, archive_size=archive_size)
     )
     if result.rowcount != 1:
         raise AlreadyUploaded(db_id)
+
+
+def mark_refused(
+    connection: Connection, table: Table, *, db_id: int, message: str, detail: str
+) -> None:
+    """End the job of the ticket `db_id` of `table` in error: `message` is its error
+    message, `detail` what was wrong with the archive."""
+    connection.execute(
+        update(table)
+        .where(table.c.db_id == db_id)
+        .values(outcome="error", percentage=10, error_message=message, detailed_error_msg=detail)
+    )
 
 
 def update_import(

@@ -13,12 +13,8 @@ archive that cannot be imported ends the job in error with the reason in `errorM
 `detailedErrorMsg`, and makes nothing. The job then runs with the mock's clock like an export.
 """
 
-import functools
-import tempfile
 from datetime import datetime
-from pathlib import Path
 
-import anyio
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -32,18 +28,19 @@ from uforge_mock.api.deps import (
 )
 from uforge_mock.api.docs import document_responses, get_and_head
 from uforge_mock.api.search import BOOLEAN_TEXT
-from uforge_mock.jobs.bundle_import import ArchiveLimits, ArchiveRefused, read_bundle_archive
+from uforge_mock.api.uploads import (
+    WAITING_MESSAGE,
+    import_status,
+    import_status_digest,
+    query_flag,
+    receive_upload,
+)
+from uforge_mock.jobs.bundle_import import ArchiveRefused, read_bundle_archive
 from uforge_mock.jobs.simulation import BUNDLE_IMPORT, ExportState, export_state
-from uforge_mock.platform.runtime import Runtime
 from uforge_mock.store import imports
 from uforge_mock.store.imports import AlreadyUploaded, ImportRecord
 from uforge_mock.wire.digest import content_digest
-from uforge_mock.wire.errors import (
-    BadRequest,
-    BundleImportNotFound,
-    Conflict,
-    UploadsBusy,
-)
+from uforge_mock.wire.errors import BundleImportNotFound, Conflict
 from uforge_mock.wire.responses import document_response, require_acceptable
 from uforge_mock.wire.schemas import OpStatus, SoftwareBundleImport
 
@@ -51,9 +48,8 @@ router = APIRouter(tags=["bundle imports"])
 
 COLLECTION = "/users/{uid}/bundleimports"
 ITEM = COLLECTION + "/{sbid}"
-WAITING_MESSAGE = "Waiting for the archive upload"
-# The part of an upload kept in memory before it goes to a file.
-SPOOL_IN_MEMORY = 2**20
+# The control plane's listing shows a waiting ticket's message.
+__all__ = ["WAITING_MESSAGE", "import_state", "router"]
 
 IMPORTED_PARAMETER = {
     "name": "imported",
@@ -80,45 +76,11 @@ def import_state(record: ImportRecord, now: datetime) -> ExportState | None:
 
 
 def status_document(record: ImportRecord, state: ExportState | None) -> OpStatus:
-    uri = import_uri(record)
-    if state is None:
-        return OpStatus(
-            created=record.created,
-            dbId=record.db_id,
-            digest=status_digest(record, state),
-            lastModified=record.last_modified,
-            cancelled=False,
-            complete=False,
-            error=False,
-            message=WAITING_MESSAGE,
-            parentUri=uri,
-            percentage=0,
-            uri=f"{uri}/status",
-        )
-    return OpStatus(
-        created=record.created,
-        dbId=record.db_id,
-        digest=status_digest(record, state),
-        lastModified=state.last_modified,
-        bytesLoaded=record.archive_size,
-        bytesTotal=record.archive_size,
-        cancelled=state.cancelled,
-        complete=state.complete,
-        detailedError=True if state.detailed_error_msg else None,
-        detailedErrorMsg=state.detailed_error_msg,
-        error=state.error,
-        errorMessage=state.error_message,
-        message=state.message,
-        parentUri=uri,
-        percentage=state.percentage,
-        uri=f"{uri}/status",
-    )
+    return import_status(import_uri(record), record, state)
 
 
 def status_digest(record: ImportRecord, state: ExportState | None) -> str:
-    if state is None:
-        return content_digest(record.db_id, import_uri(record), record.last_modified, "waiting")
-    return content_digest(state.digest, import_uri(record), record.archive_size)
+    return import_status_digest(import_uri(record), record, state)
 
 
 def import_document(record: ImportRecord, state: ExportState | None) -> SoftwareBundleImport:
@@ -157,15 +119,6 @@ async def valid_import(request: Request) -> ImportRecord:
     return record
 
 
-def _imported(request: Request) -> bool:
-    text = request.query_params.get("imported")
-    if text is None:
-        return False
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    raise BadRequest("imported must be true or false", "imported")
-
-
 @router.post(
     COLLECTION,
     operation_id="softwareBundle_import",
@@ -185,7 +138,7 @@ def _imported(request: Request) -> bool:
 async def bundle_import_create(request: Request) -> Response:
     owner = await path_user(request, APPLIANCE_CREATE)
     require_acceptable(request)
-    imported = _imported(request)
+    imported = query_flag(request, "imported")
     runtime = runtime_of(request)
     now = await runtime.now()
     record = await runtime.database.write(
@@ -239,22 +192,11 @@ async def bundle_import_upload(request: Request) -> Response:
     require_acceptable(request)
     if record.uploaded is not None:
         raise Conflict.already_uploaded(record.db_id)
-    runtime = runtime_of(request)
-    # A slot for the whole upload, received and read: memory is bounded by the slots.
-    with runtime.uploads.hold(UploadsBusy), _spool(runtime) as spooled:
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            spooled.write(chunk)
-        spooled.seek(0)
-        try:
-            read = functools.partial(read_bundle_archive, spooled, limits=_limits(runtime))
-            bundle = await anyio.to_thread.run_sync(read)
-        except ArchiveRefused as refused:
-            return await _record_upload(request, record, refused=refused, size=size)
-    return await _record_upload(
-        request, record, software=new_software(bundle, imported=record.imported), size=size
-    )
+    upload = await receive_upload(request, read_bundle_archive)
+    if upload.result is None:
+        return await _record_upload(request, record, refused=upload.refused, size=upload.size)
+    software = new_software(upload.result, imported=record.imported)
+    return await _record_upload(request, record, software=software, size=upload.size)
 
 
 async def _record_upload(
@@ -293,23 +235,6 @@ async def _record_upload(
         raise BundleImportNotFound.for_id(str(record.db_id), record.owner_login)
     state = import_state(updated, now)
     return document_response(request, status_document(updated, state), status_code=201)
-
-
-def _spool(runtime: Runtime) -> "tempfile.SpooledTemporaryFile[bytes]":
-    """A file for an upload: in memory up to a MiB, then on disk in the data directory (and
-    nowhere else), removed when closed."""
-    folder = Path(runtime.settings.data_dir) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=str(folder))
-
-
-def _limits(runtime: Runtime) -> ArchiveLimits:
-    settings = runtime.settings
-    return ArchiveLimits(
-        max_members=settings.archive_max_members,
-        max_member_bytes=settings.archive_max_member_bytes,
-        max_total_bytes=settings.archive_max_bytes,
-    )
 
 
 @get_and_head(
