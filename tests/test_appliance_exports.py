@@ -168,7 +168,10 @@ def test_export_that_fails_says_so_as_hammr_reads_it(
     clock.advance(10)
     status = client.get(f"{exports_of(aid)}/{eid}/status", headers={**GUEST, **JSON}).json()
     assert status["status"]["error"] is True
-    assert status["status"]["message"] and status["status"]["errorMessage"]
+    assert status["status"]["message"] == "Export failed"
+    assert status["status"]["errorMessage"] == (
+        "Failed to create the archive of the appliance template"
+    )
 
 
 # ---------------------------------------------------------------- the user's exports
@@ -225,3 +228,16 @@ def test_user_exports_list_is_not_modified_while_nothing_moves(
         "/api/users/guest/exports", headers={**GUEST, "If-None-Match": first.headers["etag"]}
     )
     assert again.status_code == 304
+
+
+def test_a_running_appliance_export_speaks_of_the_template(
+    client: TestClient, app: FastAPI, clock: FrozenClock
+) -> None:
+    aid = make_appliance(app, export_duration_seconds=100)
+    eid = create(client, aid)["dbId"]
+    clock.advance(10)
+    status = client.get(f"{exports_of(aid)}/{eid}/status", headers={**GUEST, **JSON}).json()
+    assert (status["status"]["percentage"], status["status"]["message"]) == (
+        10,
+        "Preparing template metadata",
+    )

@@ -33,7 +33,7 @@ from starlette.responses import Response
 
 from uforge_mock.api.deps import entitled_user, parse_id, runtime_of
 from uforge_mock.api.docs import document_responses, error_responses, get_and_head
-from uforge_mock.jobs.simulation import ExportState, cancelled_at, export_state
+from uforge_mock.jobs.simulation import EXPORT, ExportState, JobWording, cancelled_at, export_state
 from uforge_mock.platform.runtime import Runtime
 from uforge_mock.store.tickets import ExportRecord, ExportTickets
 from uforge_mock.wire.digest import content_digest
@@ -127,6 +127,7 @@ class ExportFamily:
         not_found: the 404 of an export (eid, resource id).
         document: the export document of a ticket in a state.
         archive: the archive of a complete export.
+        wording: what its job says of its phases and ends.
     """
 
     name: str
@@ -141,6 +142,7 @@ class ExportFamily:
     not_found: Callable[[str, str], NotFound]
     document: Callable[["ExportFamily", ExportRecord, ExportState], UForgeObject]
     archive: Callable[[Runtime, ExportRecord, ExportState], Awaitable[Archive]]
+    wording: JobWording = EXPORT
     _uri_template: str = field(init=False, repr=False, compare=False)
     _uid_first: bool = field(init=False, repr=False, compare=False)
 
@@ -213,7 +215,7 @@ class ExportFamily:
     def ticket_json(self, export: ExportRecord, now: datetime) -> dict[str, Any]:
         """A ticket as the control plane shows it: its facts and its status at `now`."""
         facts = export.facts
-        state = export_state(facts, now)
+        state = export_state(facts, now, self.wording)
         return {
             "dbId": facts.db_id,
             self.name: export.resource_id,
@@ -277,7 +279,7 @@ def export_routes(family: ExportFamily) -> APIRouter:
             # as if the request had come a moment later. Anything else is a bug: a 500.
             await family.load_resource(runtime, params["uid"], params[family.resource_param])
             raise
-        state = export_state(export.facts, now)
+        state = export_state(export.facts, now, family.wording)
         prefix = request.url.path.split("/users/", 1)[0]
         uri = family.export_uri(export)
         location = str(request.url.replace(path=f"{prefix}/{uri}", query=""))
@@ -291,7 +293,7 @@ def export_routes(family: ExportFamily) -> APIRouter:
     async def status(request: Request) -> Response:
         export = await family.valid_export(request)
         runtime = runtime_of(request)
-        state = export_state(export.facts, await runtime.now())
+        state = export_state(export.facts, await runtime.now(), family.wording)
         return document_response(
             request,
             lambda: family.status(export, state),
@@ -303,7 +305,7 @@ def export_routes(family: ExportFamily) -> APIRouter:
     async def get(request: Request) -> Response:
         export = await family.valid_export(request)
         runtime = runtime_of(request)
-        state = export_state(export.facts, await runtime.now())
+        state = export_state(export.facts, await runtime.now(), family.wording)
         document = family.document(family, export, state)
         return document_response(
             request, document, digest=document.digest, last_modified=state.last_modified
@@ -314,18 +316,18 @@ def export_routes(family: ExportFamily) -> APIRouter:
         require_acceptable(request)
         runtime = runtime_of(request)
         now = await runtime.now()
-        state = export_state(export.facts, now)
+        state = export_state(export.facts, now, family.wording)
         if not state.finished:
             ended = await runtime.database.write(
                 family.tickets.update_unless_changed,
                 seen=export.facts,
-                values=cancelled_at(export.facts, now),
+                values=cancelled_at(export.facts, now, family.wording),
                 now=now,
             )
             if ended is None:  # a concurrent delete won
                 raise family.not_found(str(export.facts.db_id), str(export.resource_id))
             export = ended
-            state = export_state(export.facts, now)
+            state = export_state(export.facts, now, family.wording)
         # Already cancelled (here or by another server at once): the same answer again.
         if not state.cancelled:
             raise ExportEnded.for_id(export.facts.db_id, "complete" if state.complete else "error")
@@ -334,7 +336,7 @@ def export_routes(family: ExportFamily) -> APIRouter:
     async def download(request: Request) -> Response:
         export = await family.valid_export(request)
         runtime = runtime_of(request)
-        state = export_state(export.facts, await runtime.now())
+        state = export_state(export.facts, await runtime.now(), family.wording)
         if not state.complete:
             raise ExportNotComplete.for_id(export.facts.db_id)
         archive = await family.archive(runtime, export, state)

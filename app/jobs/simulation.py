@@ -49,6 +49,16 @@ EXPORT = JobWording(
     ),
     default_error="Failed to create the archive of the software bundle",
 )
+APPLIANCE_EXPORT = JobWording(
+    phases=(
+        (0, "Export requested"),
+        (1, "Preparing template metadata"),
+        (25, "Creating archive"),
+        (70, "Compressing archive"),
+    ),
+    final_messages=EXPORT.final_messages,
+    default_error="Failed to create the archive of the appliance template",
+)
 BUNDLE_IMPORT = JobWording(
     phases=(
         (0, "Archive uploaded"),

@@ -22,7 +22,7 @@ from uforge_mock.api.export_engine import (
 from uforge_mock.api.routes.appliances import appliance_of
 from uforge_mock.api.routes.my_software import list_read_at
 from uforge_mock.api.templates import template_facts
-from uforge_mock.jobs.simulation import ExportState, export_state
+from uforge_mock.jobs.simulation import APPLIANCE_EXPORT, ExportState, export_state
 from uforge_mock.jobs.template_archive import template_archive, template_archive_filename
 from uforge_mock.platform.runtime import Runtime
 from uforge_mock.store import appliances, queries
@@ -140,6 +140,7 @@ APPLIANCE_EXPORTS = ExportFamily(
     not_found=ApplianceExportNotFound.for_id,
     document=appliance_export,
     archive=template_archive_of,
+    wording=APPLIANCE_EXPORT,
 )
 
 router = export_routes(APPLIANCE_EXPORTS)
@@ -155,7 +156,9 @@ async def _user_exports(request: Request) -> tuple[Runtime, list[tuple[ExportRec
     runtime = runtime_of(request)
     records = await runtime.database.read(queries.APPLIANCE_EXPORTS.owned_by, owner_id=owner.id)
     now = await runtime.now()
-    return runtime, [(record, export_state(record.facts, now)) for record in records]
+    return runtime, [
+        (record, export_state(record.facts, now, APPLIANCE_EXPORT)) for record in records
+    ]
 
 
 def _digest(documents: Sequence[ApplianceExport | OpStatus]) -> str:
