@@ -29,6 +29,7 @@ from uforge_mock.api import openapi
 from uforge_mock.api.direct import DirectRoutes
 from uforge_mock.api.routes import (
     appliance_exports,
+    appliance_imports,
     appliances,
     bundle_imports,
     exports,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         my_software.router,
         appliances.router,
         bundle_imports.router,
+        appliance_imports.router,
         users.router,
         platform.router,
     )
@@ -161,7 +163,7 @@ class UForgeMockApp(FastAPI):
             return settings.seed_max_bytes
         if path.startswith(CONTROL_PREFIX):
             return settings.control_max_body_bytes
-        if path.endswith("/uploads") and "/bundleimports/" in path:
+        if path.endswith("/uploads") and ("/bundleimports/" in path or "/imports/" in path):
             return settings.max_upload_bytes
         return settings.max_body_bytes
 

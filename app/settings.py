@@ -66,9 +66,9 @@ class Settings(BaseSettings):
         control_max_body_bytes: the same for the control API's routes but `POST /_mock/seed`,
             which takes `seed_max_bytes`.
         (uploaded archives)
-        max_upload_bytes: the largest archive a bundle import's upload route takes, as sent
-            (gzip-compressed); 413 past it, as for max_body_bytes. The upload is spooled to a
-            file under `data_dir` (never elsewhere), not held in memory.
+        max_upload_bytes: the largest archive an import's upload route (bundle or template)
+            takes, as sent (gzip-compressed); 413 past it, as for max_body_bytes. The upload is
+            spooled to a file under `data_dir` (never elsewhere), not held in memory.
         archive_max_bytes: the most an uploaded archive may hold once decompressed; an archive
             past it (a gzip bomb, a tar declaring a huge member) is refused as it is read.
         archive_max_members: the most members (files, folders) an uploaded archive may hold.

@@ -169,12 +169,11 @@ def test_template_read_back_is_the_template_written(
 
 @settings(max_examples=60, deadline=None)
 @given(
-    name=st.text(min_size=1, max_size=40),
-    version=st.text(min_size=1, max_size=12),
+    name=st.text(max_size=40),
+    version=st.text(max_size=12),
     description=st.none() | st.text(max_size=60),
     bundles=st.lists(
-        st.builds(TemplateBundle, st.text(min_size=1, max_size=20), st.text(min_size=1)),
-        max_size=4,
+        st.builds(TemplateBundle, st.text(max_size=20), st.text(max_size=12)), max_size=4
     ),
     output_format=st.sampled_from(["yaml", "json"]),
 )
@@ -273,7 +272,6 @@ OS = {"name": "CentOS", "version": "7", "arch": "x86_64"}
         ({"builders": []}, 'template.yml has no "stack"'),
         ({"stack": ["name"]}, 'template.yml\'s "stack" is not a mapping'),
         (stack(name=None), 'template.yml\'s stack has no "name"'),
-        (stack(name=""), 'template.yml\'s stack has no "name"'),
         (stack(version=None), 'template.yml\'s stack has no "version"'),
         (stack(name=True), "template.yml's stack's \"name\" is not text"),
         (stack(description=["x"]), "template.yml's stack's \"description\" is not text"),

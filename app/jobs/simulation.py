@@ -73,6 +73,20 @@ BUNDLE_IMPORT = JobWording(
     ),
     default_error="Failed to import the software bundle",
 )
+APPLIANCE_IMPORT = JobWording(
+    phases=(
+        (0, "Archive uploaded"),
+        (1, "Extracting archive"),
+        (40, "Reading template file"),
+        (70, "Creating appliance template"),
+    ),
+    final_messages=(
+        ("complete", "Import complete"),
+        ("error", "Import failed"),
+        ("cancelled", "Import cancelled"),
+    ),
+    default_error="Failed to import the template",
+)
 # Today's names of the export's wording, which the seed documentation and tests read.
 DEFAULT_ERROR_MESSAGE = EXPORT.default_error
 FINAL_MESSAGES = dict(EXPORT.final_messages)

@@ -151,12 +151,16 @@ def _refused(detail: str) -> ArchiveRefused:
 
 
 def _label(mapping: dict[str, object], key: str, owner: str) -> str:
-    """The required text at `key`. A number reads as the text it was written as (a template
-    file's `version: 6.4` is the version "6.4", as hammr sends what its YAML parser read)."""
+    """The text at `key`, which must be there (as hammr's `template validate` demands; it
+    may be empty, as a mySoftware's version is by default). A number reads as the text it
+    was written as (a template file's `version: 6.4` is the version "6.4", as hammr sends
+    what its YAML parser read)."""
     value = mapping.get(key)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    return cast(str, text_field(mapping, key, owner, required=True))
+    if value is None:
+        raise _refused(f'{owner} has no "{key}"')
+    return cast(str, text_field(mapping, key, owner))
 
 
 def _mapping(value: object, what: str) -> dict[str, object]:

@@ -150,6 +150,14 @@ class BundleImportNotFound(NotFound):
         return cls(f"No bundle import {sbid!r} for user {uid!r}", sbid, uid)
 
 
+class ApplianceImportNotFound(NotFound):
+    message_id = "mock.error.notfound.applianceimport"
+
+    @classmethod
+    def for_id(cls, iid: str, uid: str) -> "ApplianceImportNotFound":
+        return cls(f"No appliance import {iid!r} for user {uid!r}", iid, uid)
+
+
 class ExportNotFound(NotFound):
     message_id = "mock.error.notfound.export"
 
@@ -216,8 +224,8 @@ class Conflict(UForgeException):
     default_message = "The request conflicts with the object's state"
 
     @classmethod
-    def already_uploaded(cls, db_id: int) -> "Conflict":
-        return cls(f"Bundle import {db_id} has its archive already", str(db_id))
+    def already_uploaded(cls, db_id: int, kind: str = "Bundle import") -> "Conflict":
+        return cls(f"{kind} {db_id} has its archive already", str(db_id))
 
 
 class ExportEnded(Conflict):
