@@ -21,6 +21,7 @@ PARAMETER_DESCRIPTIONS = {
     "msid": "the dbId of the mySoftware (a positive integer; anything else answers 404)",
     "eid": "the dbId of the export ticket (a positive integer; anything else answers 404)",
     "sbid": "the dbId of the bundle import (a positive integer; anything else answers 404)",
+    "aid": "the dbId of the appliance template (a positive integer; anything else answers 404)",
 }
 # A query string is never null, whatever the handler's signature says; the case does not matter.
 PARAMETER_SCHEMAS = {
