@@ -3,7 +3,8 @@ applianceExport_cancel): a running export ends `cancelled` at the instant of the
 every server sharing the store; an ended one has nothing left to cancel."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.conftest import GUEST, basic
+from tests.conftest import GUEST, T0, basic
 from tests.servers import server_processes
 from tests.test_appliance_family import make_appliance
 from tests.xmlcheck import assert_valid_uforge_xml
 from uforge_mock.jobs.clock import FrozenClock
-from uforge_mock.store import appliances
+from uforge_mock.jobs.simulation import APPLIANCE_EXPORT, TicketFacts, cancelled_at, export_state
+from uforge_mock.store import appliances, queries
 from uforge_mock.store.engine import create_store_engine, migrate_to_head
 from uforge_mock.store.queries import users
 
@@ -174,3 +176,42 @@ def test_a_cancel_through_one_server_is_seen_by_the_other(
     assert seen.status_code == 200
     assert seen.json() == cancelled.json()
     assert seen.json()["status"]["cancelled"] is True
+
+
+# ---------------------------------------------------------------- the facts of a cancel
+
+
+def test_cancelled_at_makes_facts_that_end_cancelled_at_that_instant() -> None:
+    ticket = TicketFacts(
+        db_id=1, created=T0, last_modified=T0, duration_seconds=100, outcome="complete"
+    )
+    now = T0 + timedelta(seconds=30.25)
+    facts = cancelled_at(ticket, now, APPLIANCE_EXPORT)
+    assert facts == {"outcome": "cancelled", "duration_seconds": 30.25, "percentage": 30}
+    ended = replace(ticket, last_modified=now, **facts)  # type: ignore[arg-type]
+    for instant in (now, now + timedelta(days=1)):
+        state = export_state(ended, instant, APPLIANCE_EXPORT)
+        assert (state.cancelled, state.percentage, state.last_modified) == (True, 30, now)
+
+
+def test_a_cancel_does_not_overwrite_what_another_server_wrote_meanwhile(
+    client: TestClient, app: FastAPI, clock: FrozenClock
+) -> None:
+    export = running_export(client, app)
+    eid = int(export.rsplit("/", 1)[1])
+    tickets = queries.APPLIANCE_EXPORTS
+    with app.state.mock.engine.begin() as connection:
+        seen = tickets.by_id(connection, db_id=eid)
+        assert seen is not None
+        # Another server ends the ticket first (a control-plane patch, say) ...
+        tickets.update(
+            connection, db_id=eid, values={"outcome": "error"}, now=T0 + timedelta(seconds=1)
+        )
+        # ... then this one's cancel, decided on what it had read, changes nothing.
+        after = tickets.update_unless_changed(
+            connection,
+            seen=seen.facts,
+            values=cancelled_at(seen.facts, T0 + timedelta(seconds=2)),
+            now=T0 + timedelta(seconds=2),
+        )
+    assert after is not None and after.facts.outcome == "error"
