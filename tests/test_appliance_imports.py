@@ -6,6 +6,7 @@ import io
 import json
 import os
 import tarfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import GUEST, basic
+from tests.official import conftest as official
+from tests.official.clients import hammr, http_get, output, printed_id
+from tests.servers import server_process
 from tests.test_appliance_family import make_appliance
 from tests.xmlcheck import assert_valid_uforge_xml
 from uforge_mock.jobs.clock import FrozenClock
@@ -42,6 +46,8 @@ TEMPLATE = TemplateFacts(
     attributes={"installation": {"diskSize": 12288}},
 )
 BUILT = datetime(2019, 6, 5, tzinfo=UTC)
+# The py27 environment of the official clients, built (or found) once per machine.
+py27_bin = official.py27_bin
 
 
 def archive(facts: TemplateFacts = TEMPLATE, output_format: str = "yaml") -> bytes:
@@ -97,11 +103,16 @@ def appliance(client: TestClient, reference: str) -> Any:
     return response.json()["appliance"]
 
 
-def error_status(ticket: Any) -> tuple[str, str]:
+def error_detail(ticket: Any) -> str:
+    """The detail of an import ended in error; its errorMessage says it too, after the job's
+    words (hammr's `template create` prints the errorMessage alone)."""
     status = ticket["status"]
     assert (status["error"], status["complete"]) == (True, False), status
+    assert status["message"] == "Import failed"
     assert "referenceUri" not in ticket
-    return status["errorMessage"], status["detailedErrorMsg"]
+    detail: str = status["detailedErrorMsg"]
+    assert status["errorMessage"] == f"Failed to import the template: {detail}"
+    return detail
 
 
 # ---------------------------------------------------------------- the ticket
@@ -277,8 +288,7 @@ def test_a_bad_archive_ends_in_a_clear_import_error_and_makes_nothing(
 ) -> None:
     before = appliance_ids(client)
     made = import_archive(client, clock, body)
-    assert error_status(made) == ("Failed to import the template", detail)
-    assert made["status"]["message"] == "Import failed"
+    assert error_detail(made) == detail
     assert appliance_ids(client) == before
 
 
@@ -290,9 +300,7 @@ def test_an_archive_without_a_template_file_ends_in_error(
         info = tarfile.TarInfo("bundle.yml")
         tar.addfile(info, io.BytesIO(b""))
     made = import_archive(client, clock, buffer.getvalue())
-    assert error_status(made)[1] == (
-        "the archive holds no template.yml or template.json at its root"
-    )
+    assert error_detail(made) == ("the archive holds no template.yml or template.json at its root")
 
 
 def test_a_bundle_the_user_does_not_have_ends_in_error_and_makes_nothing(
@@ -306,9 +314,8 @@ def test_a_bundle_the_user_does_not_have_ends_in_error_and_makes_nothing(
         bundles=(TemplateBundle("Zabbix", "3.0.1"), TemplateBundle("Nginx", "1.2")),
     )
     made = import_archive(client, clock, archive(facts))
-    assert error_status(made) == (
-        "Failed to import the template",
-        'the template names the bundle "Nginx" version "1.2", not in the user\'s software library',
+    assert error_detail(made) == (
+        'the template names the bundle "Nginx" version "1.2", not in the user\'s software library'
     )
     assert appliance_ids(client) == before
 
@@ -318,7 +325,7 @@ def test_a_template_that_exists_already_needs_force(
 ) -> None:
     existing = make_appliance(app, name="Monitoring", version="2.0")
     refused = import_archive(client, clock, archive())
-    assert error_status(refused)[1] == (
+    assert error_detail(refused) == (
         f'the template "Monitoring" version "2.0" exists already (appliance {existing}); '
         "import it with force to replace it"
     )
@@ -356,7 +363,7 @@ def test_a_template_the_store_cannot_hold_ends_in_a_clear_error(
     client: TestClient, clock: FrozenClock, facts: TemplateFacts, detail: str
 ) -> None:
     made = import_archive(client, clock, archive(facts))
-    assert error_status(made) == ("Failed to import the template", detail)
+    assert error_detail(made) == detail
     assert appliance_ids(client) == []
 
 
@@ -406,3 +413,125 @@ def test_the_stacks_other_keys_survive_the_round_trip(
     stack = yaml.safe_load(exported)["stack"]
     assert stack["installation"] == {"diskSize": 12288}
     assert stack["bundles"] == [{"name": "Zabbix", "version": "3.0.1", "files": []}]
+
+
+# ---------------------------------------------------------------- the real hammr
+
+# The world of the hammr tests: guest and the one mySoftware the templates name.
+HAMMR_SEED = {
+    "users": [
+        {
+            "login": "guest",
+            "password": "guest-pw",
+            "entitlements": ["software_upload", "appliance_create"],
+        }
+    ],
+    "mySoftware": [{"dbId": 918, "owner": "guest", "name": "Zabbix", "version": "3.0.1"}],
+}
+HAMMR_GUEST = ["-u", "guest", "-p", "guest-pw"]
+
+
+@pytest.fixture(scope="module")
+def hammr_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A uforge-mock process whose exports and imports end at once (hammr polls every 2 s)."""
+    data_dir = tmp_path_factory.mktemp("hammr-templates")
+    seed_file = data_dir / "seed.yml"
+    seed_file.write_text(yaml.safe_dump(HAMMR_SEED))
+    with server_process(
+        data_dir,
+        "--no-demo",
+        "--seed",
+        str(seed_file),
+        export_duration_seconds="0",
+        import_duration_seconds="0",
+    ) as base:
+        yield f"{base}/api"
+
+
+def guest_appliance(url: str, aid: int) -> Any:
+    response = http_get(url, f"/users/guest/appliances/{aid}", "guest", "guest-pw")
+    assert response.status_code == 200, response.text
+    return response.json()["appliance"]
+
+
+@pytest.mark.official
+def test_real_hammr_template_create_then_export_then_import(
+    py27_bin: Path, hammr_server: str, tmp_path: Path
+) -> None:
+    """`template create --file template.yml` packs the file into an archive and uploads it;
+    `template import --file` uploads an export's archive as it is: both become appliances."""
+    (tmp_path / "template.yml").write_text(
+        "---\n"
+        "stack:\n"
+        "  name: Hammr Made\n"
+        "  version: '1.0'\n"
+        "  description: made by hammr template create\n"
+        "  os: {name: CentOS, version: '7', arch: x86_64, profile: Minimal}\n"
+        "  bundles:\n"
+        "  - {name: Zabbix, version: 3.0.1, files: []}\n"
+        "builders:\n"
+        "- {type: Docker}\n"
+    )
+    created = hammr(
+        py27_bin, hammr_server, *HAMMR_GUEST, "template", "create", "--file", "template.yml",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert created.returncode == 0, output(created)
+    assert "Template create: DONE" in created.stdout, output(created)
+    made = printed_id(created.stdout, "Template Id :")
+    first = guest_appliance(hammr_server, made)
+    assert (first["name"], first["version"], first["imported"]) == ("Hammr Made", "1.0", False)
+    assert first["mySoftwareUris"]["uri"] == ["users/guest/mysoftware/918"]
+
+    exported = hammr(
+        py27_bin, hammr_server, *HAMMR_GUEST, "template", "export", "--id", str(made),
+        "--file", "made.tar.gz", cwd=tmp_path,
+    )  # fmt: skip
+    assert exported.returncode == 0 and "Download complete" in exported.stdout, output(exported)
+
+    again = hammr(
+        py27_bin, hammr_server, *HAMMR_GUEST, "template", "import", "--file", "made.tar.gz",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert again.returncode == 2, output(again)
+    # hammr prints the status's message, its errorMessage, then its detailedErrorMsg.
+    assert "Template import: Import failed\nFailed to import the template: " in again.stdout
+    assert "exists already (appliance" in again.stdout, output(again)
+
+    forced = hammr(
+        py27_bin, hammr_server, *HAMMR_GUEST, "template", "import", "--file", "made.tar.gz",
+        "--force", cwd=tmp_path,
+    )  # fmt: skip
+    assert forced.returncode == 0, output(forced)
+    assert "Template import: DONE" in forced.stdout, output(forced)
+    imported = printed_id(forced.stdout, "Template Id :")
+    second = guest_appliance(hammr_server, imported)
+    assert imported != made and second["imported"] is True
+    assert {key: second[key] for key in ("name", "version", "description", "distributionName")} == {
+        key: first[key] for key in ("name", "version", "description", "distributionName")
+    }
+
+
+@pytest.mark.official
+def test_real_hammr_reports_a_template_naming_a_missing_bundle(
+    py27_bin: Path, hammr_server: str, tmp_path: Path
+) -> None:
+    (tmp_path / "template.json").write_text(
+        json.dumps(
+            {
+                "stack": {
+                    "name": "Missing",
+                    "version": "1",
+                    "os": {"name": "CentOS", "version": "7", "arch": "x86_64"},
+                    "bundles": [{"name": "Nginx", "version": "1.2", "files": []}],
+                }
+            }
+        )
+    )
+    created = hammr(
+        py27_bin, hammr_server, *HAMMR_GUEST, "template", "create", "--file", "template.json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert created.returncode == 2, output(created)
+    assert "Template create: Import failed\nFailed to import the template: " in created.stdout
+    assert 'the template names the bundle "Nginx" version "1.2"' in created.stdout, output(created)

@@ -272,6 +272,8 @@ async def _accept(
 async def _refuse(
     request: Request, record: ApplianceImportRecord, message: str, detail: str, size: int
 ) -> Response:
+    """End the import in error: the reason in `errorMessage` as well as `detailedErrorMsg`,
+    since hammr's `template create` prints the error message alone."""
     runtime = runtime_of(request)
     now = await runtime.now()
     try:
@@ -279,7 +281,7 @@ async def _refuse(
             appliance_imports.refuse_upload,
             db_id=record.db_id,
             archive_size=size,
-            message=message,
+            message=f"{message}: {detail}",
             detail=detail,
             now=now,
         )
