@@ -27,7 +27,6 @@ import yaml
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import (
     Engine,
-    RowMapping,
     Table,
     bindparam,
     delete,
@@ -62,6 +61,14 @@ from uforge_mock.store.models import (
     User,
     seed_name,
 )
+from uforge_mock.store.seed_appliances import (
+    APPLIANCE_ID_TABLES,
+    APPLIANCE_SECTIONS,
+    ApplianceSeed,
+    SeedAppliance,
+    SeedApplianceExport,
+    SeedApplianceImport,
+)
 from uforge_mock.store.seed_errors import (
     DbId,
     Problems,
@@ -85,15 +92,19 @@ from uforge_mock.store.seed_family import (
     planned_memberships,
     same_names,
 )
+from uforge_mock.store.seed_rows import SeedReport as SeedReport
+from uforge_mock.store.seed_rows import Writes as _Writes
+from uforge_mock.store.seed_rows import chunks as _chunks
+from uforge_mock.store.seed_rows import differs as _differs
+from uforge_mock.store.seed_rows import record as _record
+from uforge_mock.store.seed_rows import rows_by_id as _rows_by_id
+from uforge_mock.store.seed_rows import user_ids as _user_ids
 
 # How deep values nest: a seed needs six levels (document, section, entry, apiKeys, key, value);
 # the levels of a mySoftware's `files` are not counted (`MAX_FILES_DEPTH` bounds them).
 MAX_DEPTH = 16
 # The longest number a document may write (the largest any field takes has 19 digits).
 MAX_NUMBER_CHARACTERS = 40
-# Ids asked of the store at once (SQLite takes 32766 parameters a statement, older ones 999).
-_CHUNK = 500
-
 _users = User.__table__  # type: ignore[attr-defined]
 _my_software = MySoftware.__table__  # type: ignore[attr-defined]
 _export_tickets = ExportTicket.__table__  # type: ignore[attr-defined]
@@ -178,30 +189,13 @@ class SeedDocument(SeedEntry):
     mySoftware: list[SeedMySoftware] = Field(default_factory=list)
     exports: list[SeedExport] = Field(default_factory=list)
     bundleImports: list[SeedBundleImport] = Field(default_factory=list)
+    appliances: list[SeedAppliance] = Field(default_factory=list)
+    applianceExports: list[SeedApplianceExport] = Field(default_factory=list)
+    applianceImports: list[SeedApplianceImport] = Field(default_factory=list)
 
-
-@dataclass
-class SeedReport:
-    """What a load did, per section: ids created, updated, and left as they were."""
-
-    created: dict[str, list[str]] = field(default_factory=dict)
-    updated: dict[str, list[str]] = field(default_factory=dict)
-    unchanged: dict[str, list[str]] = field(default_factory=dict)
-
-    def _note(self, kind: dict[str, list[str]], section: str, key: object) -> None:
-        kind.setdefault(section, []).append(str(key))
-
-    def as_json(self) -> dict[str, dict[str, list[str]]]:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
-
-    def summary(self) -> str:
-        def count(kind: dict[str, list[str]]) -> int:
-            return sum(len(keys) for keys in kind.values())
-
-        return (
-            f"{count(self.created)} created, {count(self.updated)} updated, "
-            f"{count(self.unchanged)} unchanged"
-        )
+    def appliance_family(self) -> ApplianceSeed:
+        """The sections of the appliance family (`seed_appliances`)."""
+        return ApplianceSeed(self.appliances, self.applianceExports, self.applianceImports)
 
 
 # ---------------------------------------------------------------- reading
@@ -407,6 +401,7 @@ _SECTIONS: dict[str, type[SeedEntry]] = {
     "mySoftware": SeedMySoftware,
     "exports": SeedExport,
     "bundleImports": SeedBundleImport,
+    **APPLIANCE_SECTIONS,
 }
 # The key each section's entries are matched on (the others': dbId).
 _KEYS = {"users": "login", "orgs": "name"}
@@ -456,13 +451,7 @@ def validate_seed_data(data: Any, *, source: str) -> SeedDocument:
                     problems.add(_describe(where, detail))
     if problems:
         raise problems.error(source)
-    document = SeedDocument.model_construct(
-        users=sections["users"],
-        orgs=sections["orgs"],
-        mySoftware=sections["mySoftware"],
-        exports=sections["exports"],
-        bundleImports=sections["bundleImports"],
-    )
+    document = SeedDocument.model_construct(set(sections), **sections)
     for problem in _duplicates(document):
         problems.add(problem)
     if problems:
@@ -515,6 +504,7 @@ def _duplicates(document: SeedDocument) -> Iterable[str]:
                     f" {api_key.publicKey} is also a key of user {owner}"
                 )
     yield from _family_duplicates(document)
+    yield from document.appliance_family().duplicates()
 
 
 def _family_duplicates(document: SeedDocument) -> Iterator[str]:
@@ -644,6 +634,12 @@ class SeedLoader:
         take_write_lock(session, _seeded_tables(document))
         problems = self._check_references(session, document)
         plan = self._plan_family(session, document, problems)
+        document.appliance_family().check(
+            session,
+            logins={user.login for user in document.users},
+            software_owners={software.dbId: software.owner for software in document.mySoftware},
+            problems=problems,
+        )
         if problems:
             raise problems.error(source)
         users = {
@@ -660,6 +656,12 @@ class SeedLoader:
         )
         self._put_exports(session, document.exports, now, report)
         self._put_bundle_imports(session, document.bundleImports, user_ids, now, report)
+        document.appliance_family().write(
+            session,
+            now=now,
+            export_duration=self._defaults.export_duration_seconds,
+            report=report,
+        )
         settle_ids(session, *SEEDED_ID_TABLES)
         return report
 
@@ -1088,66 +1090,6 @@ class SeedLoader:
         rows.write(session)
 
 
-class _Writes:
-    """The rows of one table a seed inserts and updates, written in bulk (executemany): a
-    statement per row would hold the store for minutes on a large seed."""
-
-    def __init__(self, table: Table) -> None:
-        self._table = table
-        self._inserts: list[dict[str, Any]] = []
-        self._updates: list[dict[str, Any]] = []
-
-    def insert(self, db_id: int, **values: Any) -> None:
-        self._inserts.append({"db_id": db_id, **values})
-
-    def update(self, db_id: int, row: RowMapping, values: dict[str, Any]) -> None:
-        """Every column is written (one statement for all): those not in `values` as they are."""
-        self._updates.append(
-            {f"new_{name}": values.get(name, row[name]) for name in self._columns()}
-            | {"key_db_id": db_id}
-        )
-
-    def _columns(self) -> list[str]:
-        return [column.name for column in self._table.c if column.name != "db_id"]
-
-    def write(self, session: Session) -> None:
-        if self._inserts:
-            session.execute(insert(self._table), self._inserts)
-        if self._updates:
-            statement = (
-                update(self._table)
-                .where(self._table.c.db_id == bindparam("key_db_id"))
-                .values({name: bindparam(f"new_{name}") for name in self._columns()})
-            )
-            session.execute(statement, self._updates)
-
-
-def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
-    ordered = sorted(set(values))
-    for start in range(0, len(ordered), _CHUNK):
-        yield ordered[start : start + _CHUNK]
-
-
-def _rows_by_id(session: Session, table: Table, ids: Iterable[int]) -> dict[int, RowMapping]:
-    rows: dict[int, RowMapping] = {}
-    for chunk in _chunks(ids):
-        statement = select(table).where(table.c.db_id.in_(chunk))
-        rows.update((row["db_id"], row) for row in session.execute(statement).mappings())
-    return rows
-
-
-def _user_ids(session: Session, logins: Iterable[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(logins):
-        statement = select(_users.c.login, _users.c.id).where(_users.c.login.in_(chunk))
-        found.update((login, id_) for login, id_ in session.execute(statement))
-    return found
-
-
-def _differs(row: RowMapping, values: dict[str, Any]) -> bool:
-    return any(row[name] != value for name, value in values.items())
-
-
 def _user_named(session: Session, login: str) -> User | None:
     return session.scalars(select(User).where(col(User.login) == login)).first()
 
@@ -1183,11 +1125,6 @@ def _replace_api_keys(session: Session, user_id: int, wanted: list[SeedApiKey]) 
             row.user_id, row.secret_key = user_id, secret_key
             changed = True
     return changed
-
-
-def _record(report: SeedReport, section: str, key: object, *, created: bool, changed: bool) -> None:
-    kind = report.created if created else report.updated if changed else report.unchanged
-    report._note(kind, section, key)
 
 
 # ---------------------------------------------------------------- the mySoftware family's rows
@@ -1439,7 +1376,13 @@ def _replace_artifacts(
 
 # The tables whose rows a seed may give the ids of, in the order they are locked: their
 # counters are moved after the largest id (`settle_ids`).
-SEEDED_ID_TABLES: tuple[Table, ...] = (_export_tickets, _bundle_imports, _orgs, _categories)
+SEEDED_ID_TABLES: tuple[Table, ...] = (
+    _export_tickets,
+    _bundle_imports,
+    _orgs,
+    _categories,
+    *APPLIANCE_ID_TABLES,
+)
 
 
 def _seeded_tables(document: SeedDocument) -> list[Table]:
@@ -1450,7 +1393,8 @@ def _seeded_tables(document: SeedDocument) -> list[Table]:
         _orgs: bool(document.orgs),
         _categories: bool(document.orgs),
     }
-    return [table for table in SEEDED_ID_TABLES if written[table]]
+    written.update(dict.fromkeys(document.appliance_family().tables_with_ids(), True))
+    return [table for table in SEEDED_ID_TABLES if written.get(table)]
 
 
 def take_write_lock(session: Session, tables: Sequence[Table] = ()) -> None:
