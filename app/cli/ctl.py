@@ -12,7 +12,15 @@ from typing import Any
 
 import httpx
 
-from uforge_mock.cli.output import IMPORT_COLUMNS, TICKET_COLUMNS, emit, table, ticket_row
+from uforge_mock.cli.output import (
+    APPLIANCE_IMPORT_COLUMNS,
+    APPLIANCE_TICKET_COLUMNS,
+    IMPORT_COLUMNS,
+    TICKET_COLUMNS,
+    emit,
+    table,
+    ticket_row,
+)
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 # The most a page of the control API's listings holds (`control.routes.PAGE_SIZE`).
@@ -90,10 +98,27 @@ def add_ctl_parser(commands: Any) -> None:
     patch.add_argument("--error-message")
     patch.add_argument("--detailed-error")
     patch.add_argument("--restart", action="store_true", help="start it again from now")
+    patch.add_argument(
+        "--appliance", action="store_true", help="an appliance export ticket (template export)"
+    )
     patch.set_defaults(ctl=_patch)
 
     sub.add_parser("exports", help="every export ticket and its status").set_defaults(ctl=_exports)
     sub.add_parser("imports", help="every bundle import and its status").set_defaults(ctl=_imports)
+    sub.add_parser(
+        "appliance-exports", help="every appliance export ticket and its status"
+    ).set_defaults(ctl=_appliance_exports)
+    appliance_imports = sub.add_parser(
+        "appliance-imports", help="every appliance import and its status, or change one"
+    )
+    appliance_imports.add_argument("iid", nargs="?", help="the import to change")
+    appliance_imports.add_argument("--outcome", choices=["complete", "error", "running"])
+    appliance_imports.add_argument("--duration", type=float)
+    appliance_imports.add_argument("--percentage", type=int)
+    appliance_imports.add_argument("--message")
+    appliance_imports.add_argument("--error-message")
+    appliance_imports.add_argument("--detailed-error")
+    appliance_imports.set_defaults(ctl=_appliance_imports)
     ctl.set_defaults(command=run_ctl)
 
 
@@ -174,7 +199,8 @@ def _seed(arguments: argparse.Namespace, control: _Control) -> None:
         {"section": section, "created": len(report["created"].get(section, [])),
          "updated": len(report["updated"].get(section, [])),
          "unchanged": len(report["unchanged"].get(section, []))}
-        for section in ("users", "orgs", "mySoftware", "exports", "bundleImports")
+        for section in ("users", "orgs", "mySoftware", "exports", "bundleImports",
+                        "appliances", "applianceExports", "applianceImports")
     ]  # fmt: skip
     elapsed = time.monotonic() - started
     emit(arguments, report, table(rows, ["section", "created", "updated", "unchanged"])
@@ -257,18 +283,27 @@ def _faults(arguments: argparse.Namespace, control: _Control) -> None:
 
 
 def _patch(arguments: argparse.Namespace, control: _Control) -> None:
+    patch = _job_patch(arguments)
+    if arguments.restart:
+        patch["restart"] = True
+    if arguments.appliance:
+        ticket = control.call("PATCH", f"/applianceexports/{arguments.eid}", json=patch)
+        emit(arguments, ticket, table([ticket_row(ticket)], APPLIANCE_TICKET_COLUMNS))
+        return
+    ticket = control.call("PATCH", f"/exports/{arguments.eid}", json=patch)
+    emit(arguments, ticket, table([ticket_row(ticket)], TICKET_COLUMNS))
+
+
+def _job_patch(arguments: argparse.Namespace) -> dict[str, Any]:
+    """The job facts a patch's options give, by their name in the control API."""
     names = {"outcome": "outcome", "duration": "duration", "percentage": "percentage",
              "message": "message", "error_message": "errorMessage",
              "detailed_error": "detailedErrorMsg"}  # fmt: skip
-    patch = {
+    return {
         wire: value
         for name, wire in names.items()
         if (value := getattr(arguments, name)) is not None
     }
-    if arguments.restart:
-        patch["restart"] = True
-    ticket = control.call("PATCH", f"/exports/{arguments.eid}", json=patch)
-    emit(arguments, ticket, table([ticket_row(ticket)], TICKET_COLUMNS))
 
 
 def _imports(arguments: argparse.Namespace, control: _Control) -> None:
@@ -280,3 +315,20 @@ def _imports(arguments: argparse.Namespace, control: _Control) -> None:
 def _exports(arguments: argparse.Namespace, control: _Control) -> None:
     body = {"exports": control.pages("/exports", "exports", "dbId", {})}
     emit(arguments, body, table([ticket_row(t) for t in body["exports"]], TICKET_COLUMNS))
+
+
+def _appliance_exports(arguments: argparse.Namespace, control: _Control) -> None:
+    body = {"applianceExports": control.pages("/applianceexports", "applianceExports", "dbId", {})}
+    rows = [ticket_row(t) for t in body["applianceExports"]]
+    emit(arguments, body, table(rows, APPLIANCE_TICKET_COLUMNS))
+
+
+def _appliance_imports(arguments: argparse.Namespace, control: _Control) -> None:
+    if arguments.iid is not None:
+        patch = _job_patch(arguments)
+        ticket = control.call("PATCH", f"/applianceimports/{arguments.iid}", json=patch)
+        emit(arguments, ticket, table([ticket_row(ticket)], APPLIANCE_IMPORT_COLUMNS))
+        return
+    body = {"applianceImports": control.pages("/applianceimports", "applianceImports", "dbId", {})}
+    rows = [ticket_row(t) for t in body["applianceImports"]]
+    emit(arguments, body, table(rows, APPLIANCE_IMPORT_COLUMNS))

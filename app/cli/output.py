@@ -62,6 +62,29 @@ IMPORT_COLUMNS = [
 ]
 
 
+# The columns of an appliance export ticket and of an appliance import (`ctl appliances`).
+APPLIANCE_TICKET_COLUMNS = [
+    "dbId",
+    "appliance",
+    "owner",
+    "outcome",
+    "duration",
+    "percent",
+    "state",
+    "message",
+]
+APPLIANCE_IMPORT_COLUMNS = [
+    "dbId",
+    "owner",
+    "imported",
+    "appliance",
+    "outcome",
+    "percent",
+    "state",
+    "message",
+]
+
+
 def ticket_row(ticket: dict[str, Any]) -> dict[str, Any]:
     status = ticket["status"]
     state = ("complete" if status["complete"] else "error" if status["error"]

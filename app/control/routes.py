@@ -8,6 +8,10 @@ PATCH  /_mock/exports/{eid}    change a ticket's outcome, duration, messages, pe
 GET    /_mock/exports          the tickets and their status, a page at a time (limit, after)
 PATCH  /_mock/bundleimports/{sbid}  change a bundle import's outcome, duration, messages
 GET    /_mock/bundleimports    the bundle imports and their status, a page at a time
+PATCH  /_mock/applianceexports/{eid}  change an appliance export ticket, as /_mock/exports/{eid}
+GET    /_mock/applianceexports        the appliance export tickets and their status, in pages
+PATCH  /_mock/applianceimports/{iid}  change an appliance import, as /_mock/bundleimports/{sbid}
+GET    /_mock/applianceimports        the appliance imports and their status, a page at a time
 GET    /_mock/requests         the journal of UForge requests (filter: method, path glob; pages)
 DELETE /_mock/requests         empty the journal
 GET    /_mock/faults           the injected faults
@@ -26,6 +30,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
 from uforge_mock.api.deps import RuntimeDep, parse_id
+from uforge_mock.api.export_engine import ExportFamily
+from uforge_mock.api.routes.appliance_exports import APPLIANCE_EXPORTS
+from uforge_mock.api.routes.appliance_imports import import_state as appliance_import_state
 from uforge_mock.api.routes.bundle_imports import WAITING_MESSAGE, import_state
 from uforge_mock.api.routes.exports import MY_SOFTWARE_EXPORTS
 from uforge_mock.control.faults import FaultSpec
@@ -39,8 +46,9 @@ from uforge_mock.control.guard import (
 from uforge_mock.control.openapi import control_openapi_document
 from uforge_mock.control.plane import ControlPlane
 from uforge_mock.jobs.clock import REAL_TIME, ClockState
-from uforge_mock.store import imports
+from uforge_mock.store import appliance_import_patches, imports
 from uforge_mock.store import queries as store
+from uforge_mock.store.appliance_imports import ApplianceImportRecord
 from uforge_mock.store.imports import ImportRecord
 from uforge_mock.store.models import MAX_ID
 from uforge_mock.store.seed import parse_seed_text
@@ -397,6 +405,156 @@ async def bundle_imports_list(
         following = next_page("/_mock/bundleimports", limit=limit, after=page[-1].db_id)
     return json_response(
         {"bundleImports": [import_json(record, now) for record in page], "next": following}
+    )
+
+
+# ---------------------------------------------------------------- the appliance family
+#
+# Appliance export tickets and appliance imports are numbered apart from the mySoftware ones
+# (an export 17 of each may exist): they have routes of their own, which patch and list them
+# as /_mock/exports and /_mock/bundleimports do theirs.
+
+
+async def _patched_export(
+    family: ExportFamily, eid: str, patch: ExportPatch, runtime: RuntimeDep
+) -> Response:
+    """`patch` applied to the export ticket `eid` of `family`: the ticket as it is then."""
+    db_id = parse_id(eid)
+    fields = patch.model_dump(exclude_unset=True, exclude={"restart"})
+    values: dict[str, object] = {JOB_COLUMNS[name]: value for name, value in fields.items()}
+    now = await runtime.now()
+    if patch.restart:
+        values["created"] = now
+    export = None
+    if db_id is not None:
+        export = await runtime.database.write(
+            family.tickets.update, db_id=db_id, values=values, now=now
+        )
+    if export is None:
+        raise NotFound(f"Export {eid} not found", eid)
+    return json_response(family.ticket_json(export, now))
+
+
+async def _export_page(
+    family: ExportFamily, route: str, key: str, runtime: RuntimeDep, limit: int, after: int
+) -> Response:
+    """A page of `family`'s export tickets with their status (`next`: the following one)."""
+    now = await runtime.now()
+    exports = await runtime.database.read(family.tickets.page, after=after, limit=limit + 1)
+    page = exports[:limit]
+    following = None
+    if len(exports) > limit:
+        following = next_page(route, limit=limit, after=page[-1].facts.db_id)
+    return json_response(
+        {key: [family.ticket_json(export, now) for export in page], "next": following}
+    )
+
+
+@router.patch(
+    "/applianceexports/{eid}",
+    summary="Change an appliance export ticket (e.g. make it fail now), as /_mock/exports/{eid}",
+)
+async def appliance_export_patch(
+    eid: str, patch: Annotated[ExportPatch, Body()], runtime: RuntimeDep
+) -> Response:
+    return await _patched_export(APPLIANCE_EXPORTS, eid, patch, runtime)
+
+
+@router.get(
+    "/applianceexports",
+    summary="The appliance export tickets with their current status, by dbId, a page at a "
+    "time (`next`: the following page, null after the last)",
+)
+async def appliance_exports_list(
+    runtime: RuntimeDep,
+    limit: PageLimit = PAGE_SIZE,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="only tickets with a larger dbId")
+    ] = 0,
+) -> Response:
+    return await _export_page(
+        APPLIANCE_EXPORTS, "/_mock/applianceexports", "applianceExports", runtime, limit, after
+    )
+
+
+def appliance_import_json(record: ApplianceImportRecord, now: datetime) -> dict[str, Any]:
+    """An appliance import as the control plane shows it: its facts, its flags and its status
+    at `now`."""
+    state = appliance_import_state(record, now)
+    return {
+        "dbId": record.db_id,
+        "owner": record.owner_login,
+        "imported": record.imported,
+        "force": record.force,
+        "reuseBundles": record.reuse_bundles,
+        "useMajor": record.use_major,
+        "created": format_datetime(record.created),
+        "uploaded": format_datetime(record.uploaded) if record.uploaded else None,
+        "archiveSize": record.archive_size,
+        "appliance": record.appliance_id,
+        "duration": record.duration_seconds,
+        "outcome": record.outcome,
+        "percentage": record.percentage,
+        "message": record.message,
+        "errorMessage": record.error_message,
+        "detailedErrorMsg": record.detailed_error_msg,
+        "status": {
+            "percentage": state.percentage if state else 0,
+            "complete": state.complete if state else False,
+            "error": state.error if state else False,
+            "cancelled": False,
+            "message": state.message if state else WAITING_MESSAGE,
+            "lastModified": format_datetime(state.last_modified if state else record.last_modified),
+        },
+    }
+
+
+@router.patch(
+    "/applianceimports/{iid}",
+    summary="Change an appliance import (e.g. make it fail now: the appliance it made goes)",
+)
+async def appliance_import_patch(
+    iid: str, patch: Annotated[ImportPatch, Body()], runtime: RuntimeDep
+) -> Response:
+    db_id = parse_id(iid)
+    fields = patch.model_dump(exclude_unset=True)
+    values: dict[str, object] = {JOB_COLUMNS[name]: value for name, value in fields.items()}
+    now = await runtime.now()
+    record = None
+    if db_id is not None:
+        record = await runtime.database.write(
+            appliance_import_patches.update_import, db_id=db_id, values=values, now=now
+        )
+    if record is None:
+        raise NotFound(f"Appliance import {iid} not found", iid)
+    return json_response(appliance_import_json(record, now))
+
+
+@router.get(
+    "/applianceimports",
+    summary="The appliance imports with their current status, by dbId, a page at a time "
+    "(`next`: the following page, null after the last)",
+)
+async def appliance_imports_list(
+    runtime: RuntimeDep,
+    limit: PageLimit = PAGE_SIZE,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="only imports with a larger dbId")
+    ] = 0,
+) -> Response:
+    now = await runtime.now()
+    records = await runtime.database.read(
+        appliance_import_patches.import_page, after=after, limit=limit + 1
+    )
+    page = records[:limit]
+    following = None
+    if len(records) > limit:
+        following = next_page("/_mock/applianceimports", limit=limit, after=page[-1].db_id)
+    return json_response(
+        {
+            "applianceImports": [appliance_import_json(record, now) for record in page],
+            "next": following,
+        }
     )
 
 

@@ -197,6 +197,38 @@ class MockServer:
         ticket: dict[str, Any] = self._call("PATCH", f"/bundleimports/{sbid}", json=facts)
         return ticket
 
+    def patch_appliance_export(self, eid: int, **facts: Any) -> dict[str, Any]:
+        """Change an appliance export ticket (`template export`), as `patch_export` does a
+        mySoftware's: outcome, duration, percentage, message, errorMessage, detailedErrorMsg,
+        restart."""
+        ticket: dict[str, Any] = self._call("PATCH", f"/applianceexports/{eid}", json=facts)
+        return ticket
+
+    def patch_appliance_import(self, iid: int, **facts: Any) -> dict[str, Any]:
+        """Change an appliance import (`template import` / `create`): outcome (`error` takes
+        back the appliance it made), duration, percentage, message, errorMessage,
+        detailedErrorMsg."""
+        ticket: dict[str, Any] = self._call("PATCH", f"/applianceimports/{iid}", json=facts)
+        return ticket
+
+    def appliance_exports(self) -> list[dict[str, Any]]:
+        """Every appliance export ticket with its status now, by dbId."""
+        return self._pages("/applianceexports", "applianceExports")
+
+    def appliance_imports(self) -> list[dict[str, Any]]:
+        """Every appliance import with its status now, by dbId."""
+        return self._pages("/applianceimports", "applianceImports")
+
+    def _pages(self, path: str, key: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"after": 0}
+        while True:
+            page = self._call("GET", path, params=params)
+            items.extend(page[key])
+            if not page.get("next") or not page[key]:
+                return items
+            params["after"] = page[key][-1]["dbId"]
+
     def close(self) -> None:
         self._control.close()
         self._server.stop()
