@@ -2,7 +2,7 @@
 
 An export is a ticket whose status is a pure function of the ticket and the mock's clock
 (`uforge_mock.jobs.simulation`), with an archive at the end. Its routes are the same for every
-resource the platform exports (a mySoftware today; an appliance next):
+resource the platform exports (a mySoftware, an appliance template):
 
     POST   {resource}/exports?outputFormat=   create the ticket (201, Location)
     GET    {resource}/exports/{eid}           the export document (a family with `get`)
