@@ -10,17 +10,22 @@ the template file's bytes, whatever else the archive holds. These tests make sur
 import contextlib
 import gzip
 import json
+import sys
 import tarfile
 import time
 import tracemalloc
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.attacks import test_uploads as uploads
+from tests.attacks.raw_http import connect, read_answer, request_head
 from tests.attacks.test_archives import GiB, MiB, bomb_file, member, tar_gz
+from tests.attacks.test_protocol import rss_mib, server_pid
 from uforge_mock.jobs.archive_reader import ArchiveLimits, ArchiveRefused
 from uforge_mock.jobs.template_archive import REFUSED, read_template_archive
 
@@ -32,6 +37,7 @@ MINIMAL = {
     }
 }
 MINIMAL_TEXT = yaml.safe_dump(MINIMAL, explicit_start=True)
+linux_only = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc for the server")
 
 
 def template_yml(text: str = MINIMAL_TEXT) -> tuple[tarfile.TarInfo, bytes]:
@@ -277,3 +283,103 @@ def test_any_template_document_raises_nothing_but_archive_refused(document: obje
 def test_any_template_file_text_raises_nothing_but_archive_refused(text: str) -> None:
     for name in ("template.yml", "template.json"):
         only_refused(tar_gz(member(name, text.encode("utf-8", "surrogatepass"))))
+
+
+# ---------------------------------------------------------------- through a real server
+
+# The upload route of `template import` / `template create` is fed as the bundle imports' is
+# (tests/attacks/test_uploads.py): the same server, limits and slots.
+base = uploads.base
+data_dir = uploads.data_dir
+TEMPLATE_IMPORTS = "/api/users/guest/imports"
+
+
+def new_template_ticket(base: str) -> int:
+    response = httpx.post(f"{base}{TEMPLATE_IMPORTS}?imported=true", headers=uploads.JSON)
+    assert response.status_code == 201, response.text
+    return int(response.json()["applianceImport"]["dbId"])
+
+
+@linux_only
+def test_a_declared_template_upload_past_the_limit_is_413_before_it_is_read(base: str) -> None:
+    iid = new_template_ticket(base)
+    with connect(base) as sock:
+        sock.sendall(
+            request_head(
+                "POST",
+                f"{TEMPLATE_IMPORTS}/{iid}/uploads",
+                {**uploads.AUTH, "Accept": "application/json", "Content-Length": str(2**34)},
+            )
+        )
+        answer = read_answer(sock)
+    assert answer.status == 413
+    assert b"mock.error.limit.body" in answer.body
+
+
+@linux_only
+def test_a_gzip_bomb_for_a_template_ends_in_error_with_memory_bounded(
+    base: str, data_dir: Path
+) -> None:
+    payload = uploads.bomb()
+    pid = server_pid(base)
+    before = rss_mib(pid)
+    iid = new_template_ticket(base)
+    started = time.monotonic()
+    response = httpx.post(
+        f"{base}{TEMPLATE_IMPORTS}/{iid}/uploads", headers=uploads.JSON, content=payload, timeout=60
+    )
+    assert response.status_code == 201, response.text
+    status = response.json()["status"]
+    assert status["error"] is True
+    assert "expands to more than" in status["detailedErrorMsg"]
+    assert time.monotonic() - started < 20
+    assert rss_mib(pid) - before < 64
+    assert list((data_dir / "uploads").iterdir()) == []
+    assert httpx.get(f"{base}/api/status").status_code == 200
+
+
+@linux_only
+def test_hostile_template_member_names_write_nothing_anywhere(base: str, data_dir: Path) -> None:
+    target = data_dir.parent / "escaped-template.txt"
+    data = tar_gz(member("../escaped-template.txt", b"x"), template_yml())
+    iid = new_template_ticket(base)
+    response = httpx.post(
+        f"{base}{TEMPLATE_IMPORTS}/{iid}/uploads", headers=uploads.JSON, content=data
+    )
+    assert response.status_code == 201
+    status = response.json()["status"]
+    assert status["error"] is True
+    assert "climbs out of the archive" in status["detailedErrorMsg"]
+    assert not target.exists()
+    assert list((data_dir / "uploads").iterdir()) == []
+
+
+@linux_only
+def test_template_and_bundle_uploads_share_the_upload_slots(base: str) -> None:
+    """The server takes one upload at a time (`max_concurrent_uploads=1`): a bundle upload
+    held open makes a template upload wait its turn (503), as another bundle upload would."""
+    held = uploads.new_ticket(base)
+    iid = new_template_ticket(base)
+    body = gzip.compress(b"not an archive")
+    with connect(base) as sock:
+        sock.sendall(
+            request_head(
+                "POST",
+                f"{uploads.IMPORTS}/{held}/uploads",
+                {**uploads.AUTH, "Accept": "application/json", "Content-Length": str(len(body))},
+            )
+            + body[:5]
+        )
+        time.sleep(0.5)  # the server has started receiving it
+        refused = httpx.post(
+            f"{base}{TEMPLATE_IMPORTS}/{iid}/uploads", headers=uploads.JSON, content=body
+        )
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "1"
+        sock.sendall(body[5:])
+        assert read_answer(sock).status == 201
+    accepted = httpx.post(
+        f"{base}{TEMPLATE_IMPORTS}/{iid}/uploads", headers=uploads.JSON, content=body
+    )
+    assert accepted.status_code == 201
+    assert accepted.json()["status"]["error"] is True
