@@ -44,7 +44,6 @@ from uforge_mock.api.uploads import (
     query_flag,
     receive_upload,
 )
-from uforge_mock.jobs.archive_reader import ArchiveRefused
 from uforge_mock.jobs.simulation import APPLIANCE_IMPORT, ExportState, export_state
 from uforge_mock.jobs.template_archive import REFUSED, read_template_archive
 from uforge_mock.store import appliance_imports
@@ -231,9 +230,10 @@ async def appliance_import_upload(request: Request) -> Response:
     if record.uploaded is not None:
         raise Conflict.already_uploaded(record.db_id, KIND)
     upload = await receive_upload(request, read_template_archive)
-    if upload.result is None:
-        refused = upload.refused or ArchiveRefused(REFUSED, "the archive could not be read")
+    if upload.refused is not None:
+        refused = upload.refused
         return await _refuse(request, record, refused.message, refused.detail, upload.size)
+    assert upload.result is not None  # a read that raised nothing read a template
     try:
         appliance = new_appliance(upload.result, imported=record.imported)
     except TemplateRefused as refusal:
