@@ -19,10 +19,11 @@ HERE = Path(__file__).resolve().parent
 Tree = dict[str, "bytes | Tree"]
 
 
-def sdk(py27_bin: Path, url: str, *arguments: str) -> dict[str, Any]:
-    """Run sdk_driver.py (see its docstring) and return the JSON object it printed."""
+def sdk(py27_bin: Path, url: str, *arguments: str, driver: str = "sdk_driver.py") -> dict[str, Any]:
+    """Run sdk_driver.py (or another `driver` of this folder: see its docstring) and return the
+    JSON object it printed."""
     result = subprocess.run(
-        [str(py27_bin / "python"), str(HERE / "sdk_driver.py"), url, *arguments],
+        [str(py27_bin / "python"), str(HERE / driver), url, *arguments],
         capture_output=True,
         text=True,
         timeout=120,
