@@ -22,6 +22,7 @@ PARAMETER_DESCRIPTIONS = {
     "eid": "the dbId of the export ticket (a positive integer; anything else answers 404)",
     "sbid": "the dbId of the bundle import (a positive integer; anything else answers 404)",
     "aid": "the dbId of the appliance template (a positive integer; anything else answers 404)",
+    "iid": "the dbId of the appliance import (a positive integer; anything else answers 404)",
 }
 # A query string is never null, whatever the handler's signature says; the case does not matter.
 PARAMETER_SCHEMAS = {
@@ -34,11 +35,32 @@ PARAMETER_EXAMPLES = {
     "eid": {"complete": "17", "running": "18", "failed": "19"},
     "sbid": {"complete": "1", "refused archive": "2", "unknown (404)": "404"},
     "outputFormat": {"yaml": "yaml", "json": "json"},
+    "aid": {
+        "CentOS Monitoring": "101",
+        "Debian Broken (its exports fail)": "102",
+        "unknown": "404",
+    },
+    "iid": {"refused archive": "1", "unknown (404)": "404"},
 }
+# The demo's appliance exports: 31 of 101 complete, 32 of 102 failed.
+_APPLIANCE_EXPORT_IDS = {"complete": "31", "failed": "32", "unknown (404)": "404"}
 # Deleting the cancelled export, or Nginx, leaves the examples of the other operations in place.
 OPERATION_EXAMPLES = {
     "mySoftwareExport_delete": {"eid": {"cancelled": "20"}},
     "mySoftware_delete": {"msid": {"Nginx": "920", "unknown (404)": "404"}},
+    **{
+        operation: {"eid": _APPLIANCE_EXPORT_IDS}
+        for operation in (
+            "applianceExport_get",
+            "applianceExportStatus_get",
+            "applianceExport_cancel",
+            "applianceExport_download",
+        )
+    },
+    # Deleting the template whose exports fail (and its failed export) leaves 101 and its
+    # complete export 31 to the other operations; so does deleting no export of the demo.
+    "applianceExport_delete": {"eid": {"unknown (404)": "404"}},
+    "appliance_delete": {"aid": {"Debian Broken": "102", "unknown (404)": "404"}},
 }
 CONDITIONAL_PARAMETERS = [
     {
