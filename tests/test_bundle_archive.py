@@ -611,3 +611,15 @@ def test_refusal_reads_like_a_uforge_error() -> None:
     assert refused.value.message == "Failed to import the software bundle"
     assert refused.value.detail == "the archive's gzip stream does not hold a tar"
     assert str(refused.value) == f"{refused.value.message}: {refused.value.detail}"
+
+
+def test_a_name_read_as_a_drive_keeps_its_member_path_through_a_round_trip() -> None:
+    """`0:` is a drive to ntpath, whose basename of it is empty: an exported license named
+    `a\\0:` (member `0:`) read back and exported again must land on the same member."""
+    facts = BundleFacts(
+        name="0", version="0", license=BundleAttachment(name="a\\0:", content=b"terms")
+    )
+    first = bundle_archive(facts, "yaml", built=BUILT)
+    second = bundle_archive(read_bundle_archive(first), "yaml", built=BUILT)
+    assert bundle_file_in(second)["license"] == {"source": "bundles/0/0:"}
+    assert members_of(second) == members_of(first)

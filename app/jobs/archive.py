@@ -21,7 +21,6 @@ import gzip
 import hashlib
 import io
 import json
-import ntpath
 import tarfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -153,6 +152,13 @@ def _segment(text: str) -> str:
     return "_" if cleaned in ("", ".", "..") else cleaned
 
 
+def _basename(name: str) -> str:
+    """The last part of `name`, either separator counting (hammr on Windows writes `\\`).
+    Not `ntpath.basename`, which reads `0:` as a drive and leaves nothing of it: a name read
+    back from an archive must give the same member path again."""
+    return name.replace("\\", "/").rpartition("/")[2]
+
+
 def _layout(bundle: BundleFacts) -> _Layout:
     """The member paths of `bundle`, as hammr lays them out. Two parts that would share a path
     (two files of one name in one folder, a license named like the version) get `_2`, `_3` ...,
@@ -188,10 +194,10 @@ def _layout(bundle: BundleFacts) -> _Layout:
             base = paths[file.parent]
         else:
             raise ValueError(f"the parent of file {index} ({file.parent}) does not precede it")
-        paths.append(claim(f"{base}/{_segment(ntpath.basename(file.name))}"))
+        paths.append(claim(f"{base}/{_segment(_basename(file.name))}"))
 
     def attachment(part: BundleAttachment | None) -> str | None:
-        return None if part is None else claim(f"{folder}/{_segment(ntpath.basename(part.name))}")
+        return None if part is None else claim(f"{folder}/{_segment(_basename(part.name))}")
 
     return _Layout(
         files=tuple(
