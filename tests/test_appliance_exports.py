@@ -241,3 +241,24 @@ def test_a_running_appliance_export_speaks_of_the_template(
         10,
         "Preparing template metadata",
     )
+
+
+def test_user_exports_take_the_listing_criteria(client: TestClient, app: FastAPI) -> None:
+    first, second = make_appliance(app), make_appliance(app, name="Second")
+    create(client, first)
+    wanted = [create(client, second)["dbId"], create(client, second)["dbId"]]
+    response = client.get(
+        "/api/users/guest/exports",
+        params={"query": "applianceName=='Sec*'", "descending": "true", "count": "1"},
+        headers={**GUEST, **JSON},
+    )
+    assert response.status_code == 200
+    listed = response.json()["applianceExports"]
+    assert listed["total"] == 2
+    assert [e["dbId"] for e in listed["applianceExports"]["applianceExport"]] == [wanted[1]]
+
+
+def test_user_exports_refuse_an_unknown_criterion(client: TestClient) -> None:
+    response = client.get("/api/users/guest/exports", params={"orderBy": "size"}, headers=GUEST)
+    assert response.status_code == 400
+    assert "applianceName" in response.text

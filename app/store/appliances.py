@@ -17,6 +17,7 @@ from sqlalchemy import Connection, delete, false, func, insert, select, text, up
 from uforge_mock.store.library import Criteria, _page, _where
 from uforge_mock.store.models import ApplianceFields, camel_case
 from uforge_mock.store.queries import (
+    APPLIANCE_EXPORTS,
     appliance_bundles,
     appliance_export_tickets,
     appliances,
@@ -24,6 +25,7 @@ from uforge_mock.store.queries import (
     my_software,
     users,
 )
+from uforge_mock.store.tickets import ExportRecord
 
 # The id_counters row of appliance ids (migration 0004 makes it).
 APPLIANCE_COUNTER = "appliances"
@@ -158,6 +160,49 @@ def appliance_page(connection: Connection, *, owner_id: int, criteria: Criteria)
         )
     ).scalar_one()
     return AppliancePage(total=int(total), items=_records(connection, rows))
+
+
+# The fields a listing of appliance exports may search and order on, by wire name.
+APPLIANCE_EXPORT_COLUMNS: dict[str, Any] = {
+    "dbId": appliance_export_tickets.c.db_id,
+    "created": appliance_export_tickets.c.created,
+    "lastModified": appliance_export_tickets.c.last_modified,
+    "applianceName": appliances.c.name,
+    "applianceVersion": appliances.c.version,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPage:
+    total: int
+    items: list[ExportRecord]
+
+
+def appliance_export_page(
+    connection: Connection, *, owner_id: int, criteria: Criteria
+) -> ExportPage:
+    """One page of the exports of the appliances of `owner_id` that meet `criteria`, and how
+    many do (`GET /users/{uid}/exports`)."""
+    dialect = connection.dialect.name
+    tickets = APPLIANCE_EXPORTS
+    key = appliance_export_tickets.c.db_id
+    rows = connection.execute(
+        _page(tickets.owned_statement(owner_id), APPLIANCE_EXPORT_COLUMNS, criteria, key, dialect)
+    ).all()
+    counted = (
+        select(func.count())
+        .select_from(
+            appliance_export_tickets.join(
+                appliances, appliances.c.db_id == appliance_export_tickets.c.appliance_id
+            )
+        )
+        .where(appliances.c.owner_id == owner_id)
+    )
+    total = connection.execute(
+        _where(counted, APPLIANCE_EXPORT_COLUMNS, criteria, dialect)
+    ).scalar_one()
+    items = [record for row in rows if (record := tickets.from_rows([row])) is not None]
+    return ExportPage(total=int(total), items=items)
 
 
 # ---------------------------------------------------------------- writes

@@ -12,7 +12,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, delete, insert, select, update
 
 from uforge_mock.jobs.simulation import TicketFacts
 from uforge_mock.store.models import User
@@ -83,11 +83,14 @@ class ExportTickets:
         rows = connection.execute(self._query.order_by(self.table.c.db_id)).all()
         return [record for row in rows if (record := self.from_rows([row])) is not None]
 
+    def owned_statement(self, owner_id: int) -> Select[Any]:
+        """The SELECT of the tickets on the resources of `owner_id`, for a listing to narrow,
+        order and page (`from_rows` reads its rows)."""
+        return self._query.where(self.resources.c.owner_id == owner_id)
+
     def owned_by(self, connection: Connection, *, owner_id: int) -> list[ExportRecord]:
         """The tickets on the resources of `owner_id`, by id."""
-        statement = self._query.where(self.resources.c.owner_id == owner_id).order_by(
-            self.table.c.db_id
-        )
+        statement = self.owned_statement(owner_id).order_by(self.table.c.db_id)
         rows = connection.execute(statement).all()
         return [record for row in rows if (record := self.from_rows([row])) is not None]
 

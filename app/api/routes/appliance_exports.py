@@ -5,6 +5,7 @@ cancel it); and the user's exports across templates, `GET /users/{uid}/exports` 
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import Request
 from starlette.responses import Response
@@ -21,6 +22,7 @@ from uforge_mock.api.export_engine import (
 )
 from uforge_mock.api.routes.appliances import appliance_of
 from uforge_mock.api.routes.my_software import list_read_at
+from uforge_mock.api.search import SEARCH_PARAMETERS, criteria_of
 from uforge_mock.api.templates import template_facts
 from uforge_mock.jobs.simulation import APPLIANCE_EXPORT, ExportState, export_state
 from uforge_mock.jobs.template_archive import template_archive, template_archive_filename
@@ -150,15 +152,26 @@ router = export_routes(APPLIANCE_EXPORTS)
 USER_EXPORTS = "/users/{uid}/exports"
 
 
-async def _user_exports(request: Request) -> tuple[Runtime, list[tuple[ExportRecord, ExportState]]]:
+async def _user_exports(
+    request: Request, criteria_fields: dict[str, Any] | None = None
+) -> tuple[Runtime, int, list[tuple[ExportRecord, ExportState]]]:
+    """The caller's appliance exports (a page of those meeting the query's criteria, with
+    `criteria_fields`; else all), how many match, and each one's state now."""
     owner = await path_user(request, APPLIANCE_CREATE)
     require_acceptable(request)
     runtime = runtime_of(request)
-    records = await runtime.database.read(queries.APPLIANCE_EXPORTS.owned_by, owner_id=owner.id)
+    if criteria_fields is None:
+        records = await runtime.database.read(queries.APPLIANCE_EXPORTS.owned_by, owner_id=owner.id)
+        total = len(records)
+    else:
+        criteria = criteria_of(request, criteria_fields)
+        page = await runtime.database.read(
+            appliances.appliance_export_page, owner_id=owner.id, criteria=criteria
+        )
+        total, records = page.total, page.items
     now = await runtime.now()
-    return runtime, [
-        (record, export_state(record.facts, now, APPLIANCE_EXPORT)) for record in records
-    ]
+    states = [(record, export_state(record.facts, now, APPLIANCE_EXPORT)) for record in records]
+    return runtime, total, states
 
 
 def _digest(documents: Sequence[ApplianceExport | OpStatus]) -> str:
@@ -171,22 +184,23 @@ def _digest(documents: Sequence[ApplianceExport | OpStatus]) -> str:
     operation_id="applianceExport_getAll",
     summary="List the appliance exports of a user",
     description=(
-        "Requires the entitlement `appliance_create`. Every export ticket on the user's "
-        "templates, by id, each with its status at this instant. (The vendor's search "
-        "parameters are not read: the list is whole.)"
+        "Requires the entitlement `appliance_create`. The export tickets on the user's "
+        "templates, each with its status at this instant: `total` counts every match; the "
+        "page holds `count` of them from `offset`, in `orderBy` order (default: by id)."
     ),
-    responses=document_responses(ApplianceExports, errors=(401, 403, 404, 406)),
+    responses=document_responses(ApplianceExports, errors=(400, 401, 403, 404, 406)),
     response_class=Response,
+    openapi_extra={"parameters": SEARCH_PARAMETERS},
 )
 async def appliance_export_get_all(request: Request) -> Response:
-    runtime, exports = await _user_exports(request)
+    runtime, total, exports = await _user_exports(request, appliances.APPLIANCE_EXPORT_COLUMNS)
     documents = [appliance_export(APPLIANCE_EXPORTS, record, state) for record, state in exports]
     return document_response(
         request,
         ApplianceExports(
-            total=len(documents), applianceExports=ApplianceExportItems(applianceExport=documents)
+            total=total, applianceExports=ApplianceExportItems(applianceExport=documents)
         ),
-        digest=_digest(documents),
+        digest=content_digest(total, _digest(documents)),
         last_modified=await list_read_at(runtime),
     )
 
@@ -218,7 +232,7 @@ async def appliance_export_get_all(request: Request) -> Response:
     },
 )
 async def appliance_export_get_all_status(request: Request) -> Response:
-    runtime, exports = await _user_exports(request)
+    runtime, _, exports = await _user_exports(request)
     wanted = {uri.strip("/") for uri in request.query_params.getlist("ae")}
     statuses = [
         APPLIANCE_EXPORTS.status(record, state)
