@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ConfigDict
 from sqlalchemy import Connection, delete, false, func, insert, select, text, update
 
-from uforge_mock.store.library import Criteria, _page, _where
+from uforge_mock.store.library import Criteria, criteria_page, criteria_where
 from uforge_mock.store.models import ApplianceFields, camel_case
 from uforge_mock.store.queries import (
     APPLIANCE_EXPORTS,
@@ -149,10 +149,10 @@ def appliance_page(connection: Connection, *, owner_id: int, criteria: Criteria)
     dialect = connection.dialect.name
     base = _with_owner.where(appliances.c.owner_id == owner_id)
     rows = connection.execute(
-        _page(base, APPLIANCE_COLUMNS, criteria, appliances.c.db_id, dialect)
+        criteria_page(base, APPLIANCE_COLUMNS, criteria, appliances.c.db_id, dialect)
     ).all()
     total = connection.execute(
-        _where(
+        criteria_where(
             select(func.count()).select_from(appliances).where(appliances.c.owner_id == owner_id),
             APPLIANCE_COLUMNS,
             criteria,
@@ -187,7 +187,9 @@ def appliance_export_page(
     tickets = APPLIANCE_EXPORTS
     key = appliance_export_tickets.c.db_id
     rows = connection.execute(
-        _page(tickets.owned_statement(owner_id), APPLIANCE_EXPORT_COLUMNS, criteria, key, dialect)
+        criteria_page(
+            tickets.owned_statement(owner_id), APPLIANCE_EXPORT_COLUMNS, criteria, key, dialect
+        )
     ).all()
     counted = (
         select(func.count())
@@ -199,7 +201,7 @@ def appliance_export_page(
         .where(appliances.c.owner_id == owner_id)
     )
     total = connection.execute(
-        _where(counted, APPLIANCE_EXPORT_COLUMNS, criteria, dialect)
+        criteria_where(counted, APPLIANCE_EXPORT_COLUMNS, criteria, dialect)
     ).scalar_one()
     items = [record for row in rows if (record := tickets.from_rows([row])) is not None]
     return ExportPage(total=int(total), items=items)

@@ -98,22 +98,26 @@ def _matches(column: Any, condition: Condition, dialect: str) -> ColumnElement[b
     return or_(not_(test), column.is_(None))
 
 
-def _where(
+def criteria_where(
     statement: Select[Any], columns: dict[str, Any], criteria: Criteria, dialect: str
 ) -> Select[Any]:
+    """`statement` narrowed to the rows meeting `criteria`'s conditions (`columns`: the
+    listing's wire names -> columns). Any listing's, the appliances' too."""
     for condition in criteria.conditions:
         statement = statement.where(_matches(columns[condition.column], condition, dialect))
     return statement
 
 
-def _page(
+def criteria_page(
     statement: Select[Any],
     columns: dict[str, Any],
     criteria: Criteria,
     default_order: Any,
     dialect: str,
 ) -> Select[Any]:
-    statement = _where(statement, columns, criteria, dialect)
+    """`statement` narrowed, ordered (ties broken by `default_order`) and cut to the page
+    `criteria` asks for."""
+    statement = criteria_where(statement, columns, criteria, dialect)
     order = columns[criteria.order_by] if criteria.order_by else default_order
     order = order.desc() if criteria.descending else order.asc()
     # The id breaks ties, so that pages never overlap nor skip a row.
@@ -307,10 +311,10 @@ def my_software_page(connection: Connection, *, owner_id: int, criteria: Criteri
     )
     dialect = connection.dialect.name
     rows = connection.execute(
-        _page(base, MY_SOFTWARE_COLUMNS, criteria, my_software.c.db_id, dialect)
+        criteria_page(base, MY_SOFTWARE_COLUMNS, criteria, my_software.c.db_id, dialect)
     ).all()
     total = connection.execute(
-        _where(
+        criteria_where(
             select(func.count()).select_from(my_software).where(my_software.c.owner_id == owner_id),
             MY_SOFTWARE_COLUMNS,
             criteria,
@@ -502,10 +506,10 @@ def categories_of(
     base = select(categories).where(categories.c.org_id == org_id)
     dialect = connection.dialect.name
     rows = connection.execute(
-        _page(base, CATEGORY_COLUMNS, criteria, categories.c.db_id, dialect)
+        criteria_page(base, CATEGORY_COLUMNS, criteria, categories.c.db_id, dialect)
     ).all()
     total = connection.execute(
-        _where(
+        criteria_where(
             select(func.count()).select_from(categories).where(categories.c.org_id == org_id),
             CATEGORY_COLUMNS,
             criteria,
