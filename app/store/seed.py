@@ -21,7 +21,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import yaml
 from pydantic import ConfigDict, Field, ValidationError, field_validator
@@ -82,6 +82,7 @@ from uforge_mock.store.seed_family import (
     MAX_FILES_DEPTH,
     ArtifactRow,
     SeedBundleImport,
+    SeedExportJob,
     SeedFile,
     SeedLicense,
     SeedLogo,
@@ -113,8 +114,6 @@ _org_members = OrgMember.__table__  # type: ignore[attr-defined]
 _categories = Category.__table__  # type: ignore[attr-defined]
 _artifacts = SoftwareArtifact.__table__  # type: ignore[attr-defined]
 _bundle_imports = BundleImport.__table__  # type: ignore[attr-defined]
-
-Outcome = Literal["complete", "error", "cancelled", "running"]
 
 
 class SeedApiKey(SeedEntry):
@@ -163,24 +162,10 @@ class SeedMySoftware(MySoftwareFields, SeedEntry):
         )
 
 
-class SeedExport(SeedEntry):
-    dbId: DbId
+class SeedExport(SeedExportJob):
+    """A mySoftware's export ticket."""
+
     mySoftware: DbId
-    outputFormat: Literal["yaml", "json"] = "yaml"
-    created: datetime | None = None
-    duration: Annotated[float, Field(ge=0, le=10**9)] | None = None
-    outcome: Outcome = "complete"
-    percentage: Annotated[int, Field(ge=0, le=100)] = 0
-    message: str | None = None
-    errorMessage: str | None = None
-    detailedErrorMsg: str | None = None
-
-    _zones = field_validator("created")(utc)
-
-    @field_validator("outputFormat", mode="before")
-    @classmethod
-    def _lower(cls, value: Any) -> Any:
-        return value.lower() if isinstance(value, str) else value
 
 
 class SeedDocument(SeedEntry):

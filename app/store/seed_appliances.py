@@ -8,10 +8,9 @@ writes; `seed.py` reads the document and calls these in its one transaction.
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Self
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import ConfigDict, field_validator, model_validator
 from sqlalchemy import Table, select
 from sqlmodel import Session
 
@@ -27,6 +26,7 @@ from uforge_mock.store.models import (
     seed_name,
 )
 from uforge_mock.store.seed_errors import DbId, Problems, SeedEntry, utc
+from uforge_mock.store.seed_family import Login, SeedExportJob, SeedImportJob
 from uforge_mock.store.seed_rows import (
     SeedReport,
     Writes,
@@ -49,15 +49,6 @@ _users = User.__table__  # type: ignore[attr-defined]
 # numbered after every id handed out (`appliances.next_appliance_id`): a seeded id is seen.
 APPLIANCE_ID_TABLES: tuple[Table, ...] = (_export_tickets, _imports)
 
-Login = Annotated[str, Field(min_length=1, max_length=255)]
-Text = Annotated[str, Field(max_length=65536)]
-Duration = Annotated[float, Field(ge=0, le=10**9)]
-Percentage = Annotated[int, Field(ge=0, le=100)]
-
-
-def _problem(kind: str, message: str, **context: Any) -> PydanticCustomError:
-    return PydanticCustomError(kind, message, context)
-
 
 class SeedAppliance(ApplianceFields, SeedEntry):
     """An appliance template: its key, owner and times, every field the store declares for an
@@ -78,79 +69,25 @@ class SeedAppliance(ApplianceFields, SeedEntry):
     _zones = field_validator("created", "lastModified")(utc)
 
 
-class SeedApplianceExport(SeedEntry):
-    """An appliance export ticket, keyed by dbId: it runs from `created` for `duration` seconds
-    to its `outcome`, as a mySoftware's export does (`exports`)."""
+class SeedApplianceExport(SeedExportJob):
+    """An appliance export ticket, as a mySoftware's export is (`exports`)."""
 
-    dbId: DbId
     appliance: DbId
-    outputFormat: Literal["yaml", "json"] = "yaml"
-    created: datetime | None = None
-    duration: Duration | None = None
-    outcome: Literal["complete", "error", "cancelled", "running"] = "complete"
-    percentage: Percentage = 0
-    message: Text | None = None
-    errorMessage: Text | None = None
-    detailedErrorMsg: Text | None = None
-
-    _zones = field_validator("created")(utc)
-
-    @field_validator("outputFormat", mode="before")
-    @classmethod
-    def _lower(cls, value: Any) -> Any:
-        return value.lower() if isinstance(value, str) else value
 
 
-class SeedApplianceImport(SeedEntry):
-    """An appliance import ticket (`template import` / `template create`), keyed by dbId: its
-    owner's, with the query's flags, waiting for its archive until `uploaded`, then run like
-    an export; `appliance` is the template a complete one made."""
+class SeedApplianceImport(SeedImportJob):
+    """An appliance import ticket (`template import` / `template create`), as a bundle import
+    is, with the other flags of its query; `appliance` is the template a complete one made."""
 
-    dbId: DbId
-    owner: Login
-    imported: bool = False
     force: bool = False
     reuseBundles: bool = False
     useMajor: bool = False
-    created: datetime | None = None
-    uploaded: datetime | None = None
-    duration: Duration | None = None
-    outcome: Literal["complete", "error", "running"] = "complete"
-    percentage: Percentage = 0
-    message: Text | None = None
-    errorMessage: Text | None = None
-    detailedErrorMsg: Text | None = None
     appliance: DbId | None = None
 
-    _zones = field_validator("created", "uploaded")(utc)
-
-    @field_validator("outcome", mode="before")
-    @classmethod
-    def _not_cancelled(cls, value: Any) -> Any:
-        if value == "cancelled":
-            raise _problem(
-                "outcome",
-                "imports cannot be cancelled: the outcome of one is complete, error or running",
-            )
-        return value
-
     @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.appliance is not None and self.outcome != "complete":
-            raise _problem(
-                "appliance",
-                "only a complete import made an appliance (this one is {outcome})",
-                outcome=self.outcome,
-            )
-        if self.created and self.uploaded and self.uploaded < self.created:
-            raise _problem("uploaded", "uploaded before it was created")
+    def _made(self) -> Self:
+        self.made_only_if_complete("appliance", "an appliance")
         return self
-
-    def created_at(self, now: datetime) -> datetime:
-        """When it was made: as given, else now (or its upload, when that is earlier)."""
-        if self.created is not None:
-            return self.created
-        return min(now, self.uploaded) if self.uploaded is not None else now
 
 
 # The sections, by their name in a document, in the order they are read and written.
@@ -343,7 +280,7 @@ class ApplianceSeed:
             values: dict[str, Any] = {
                 "appliance_id": entry.appliance,
                 "output_format": entry.outputFormat,
-                **_job_values(entry, export_duration),
+                **entry.job_values(export_duration),
             }
             _put_ticket(rows, existing.get(entry.dbId), entry.dbId, entry.created, values, now)
             _note(report, "applianceExports", entry.dbId, existing.get(entry.dbId), values)
@@ -368,7 +305,7 @@ class ApplianceSeed:
                 "use_major": entry.useMajor,
                 "uploaded": entry.uploaded,
                 "appliance_id": entry.appliance,
-                **_job_values(entry, export_duration),
+                **entry.job_values(export_duration),
             }
             row = existing.get(entry.dbId)
             if row is None:
@@ -377,20 +314,6 @@ class ApplianceSeed:
             _put_ticket(rows, row, entry.dbId, created, values, now)
             _note(report, "applianceImports", entry.dbId, row, values)
         rows.write(session)
-
-
-def _job_values(
-    entry: SeedApplianceExport | SeedApplianceImport, export_duration: float
-) -> dict[str, Any]:
-    """The job columns (`models.Job`) an entry gives; a duration left out is the settings'."""
-    return {
-        "duration_seconds": entry.duration if entry.duration is not None else export_duration,
-        "outcome": entry.outcome,
-        "percentage": entry.percentage,
-        "message": entry.message,
-        "error_message": entry.errorMessage,
-        "detailed_error_msg": entry.detailedErrorMsg,
-    }
 
 
 def _put_ticket(

@@ -376,29 +376,61 @@ def artifact_rows(
     return rows
 
 
-# ---------------------------------------------------------------- bundle imports
+# ---------------------------------------------------------------- job tickets
 
+Outcome = Literal["complete", "error", "cancelled", "running"]
 ImportOutcome = Literal["complete", "error", "running"]
 
 
-class SeedBundleImport(SeedEntry):
-    """A bundle import ticket, keyed by dbId: its owner's, waiting for its archive until
-    `uploaded`, then run like an export (duration, outcome, percentage, messages)."""
+class SeedJob(SeedEntry):
+    """A job ticket of any family (an export, an import), keyed by dbId: it runs from
+    `created` for `duration` seconds (None: the server's setting) to its `outcome`, where a
+    running, failed or cancelled one stands at `percentage`, with its messages."""
 
     dbId: DbId
-    owner: Login
-    imported: bool = False
     created: datetime | None = None
-    uploaded: datetime | None = None
     duration: Annotated[float, Field(ge=0, le=10**9)] | None = None
-    outcome: ImportOutcome = "complete"
+    outcome: Outcome = "complete"
     percentage: Annotated[int, Field(ge=0, le=100)] = 0
     message: Text | None = None
     errorMessage: Text | None = None
     detailedErrorMsg: Text | None = None
-    mySoftware: DbId | None = None
 
-    _zones = field_validator("created", "uploaded")(utc)
+    _zones = field_validator("created")(utc)
+
+    def job_values(self, default_duration: float) -> dict[str, Any]:
+        """The job's columns (`models.Job`, times aside)."""
+        return {
+            "duration_seconds": self.duration if self.duration is not None else default_duration,
+            "outcome": self.outcome,
+            "percentage": self.percentage,
+            "message": self.message,
+            "error_message": self.errorMessage,
+            "detailed_error_msg": self.detailedErrorMsg,
+        }
+
+
+class SeedExportJob(SeedJob):
+    """An export ticket of any family: a job with the format of its archive."""
+
+    outputFormat: Literal["yaml", "json"] = "yaml"
+
+    @field_validator("outputFormat", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+
+class SeedImportJob(SeedJob):
+    """An import ticket of any family: its owner's, waiting for its archive until `uploaded`,
+    then run like an export; never cancelled."""
+
+    owner: Login
+    imported: bool = False
+    uploaded: datetime | None = None
+    outcome: ImportOutcome = "complete"
+
+    _uploaded_zone = field_validator("uploaded")(utc)
 
     @field_validator("outcome", mode="before")
     @classmethod
@@ -411,22 +443,38 @@ class SeedBundleImport(SeedEntry):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.mySoftware is not None and self.outcome != "complete":
-            raise _problem(
-                "my_software",
-                "only a complete import made a mySoftware (this one is {outcome})",
-                outcome=self.outcome,
-            )
+    def _uploaded_after_created(self) -> Self:
         if self.created and self.uploaded and self.uploaded < self.created:
             raise _problem("uploaded", "uploaded before it was created")
         return self
+
+    def made_only_if_complete(self, field: str, what: str) -> None:
+        """Refuse a ticket whose `field` names what it made (`what`: "a mySoftware") when it
+        is not complete."""
+        if getattr(self, field) is not None and self.outcome != "complete":
+            raise _problem(
+                field,
+                "only a complete import made {what} (this one is {outcome})",
+                what=what,
+                outcome=self.outcome,
+            )
 
     def created_at(self, now: datetime) -> datetime:
         """When it was made: as given, else now (or its upload, when that is earlier)."""
         if self.created is not None:
             return self.created
         return min(now, self.uploaded) if self.uploaded is not None else now
+
+
+class SeedBundleImport(SeedImportJob):
+    """A bundle import ticket; `mySoftware` is the one a complete import made."""
+
+    mySoftware: DbId | None = None
+
+    @model_validator(mode="after")
+    def _made(self) -> Self:
+        self.made_only_if_complete("mySoftware", "a mySoftware")
+        return self
 
 
 # ---------------------------------------------------------------- what the entries mean
