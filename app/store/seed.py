@@ -13,7 +13,8 @@ its start and writing each section in bulk. Entries are matched on their logins,
 dbIds and updated in place, and an entry that already says what the file says is not touched,
 so loading the same file twice changes nothing the second time. The sections of the mySoftware
 family (orgs, a mySoftware's artifacts and category, bundle imports) are described in
-`seed_family`.
+`seed_family`; those of the appliance family (appliances, their exports, appliance imports) in
+`seed_appliances`, which checks and writes them within the same transaction.
 """
 
 import json
