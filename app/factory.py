@@ -86,6 +86,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             f"{settings.platform_version}. Every route below also answers under `/ufws`."
         ),
         lifespan=lifespan,
+        # /docs and /redoc are served with local assets (uforge_mock.api.doc_pages), not a CDN's.
+        docs_url=None,
+        redoc_url=None,
     )
     for prefix in UFORGE_PREFIXES:
         for router in uforge_routers:
