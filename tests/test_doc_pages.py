@@ -4,34 +4,15 @@ That they render offline in a browser is tests/browser/test_docs_offline.py."""
 
 import re
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import FAST_HASHING
+from tests.pages import loaded_urls
 from uforge_mock.factory import create_app
 from uforge_mock.settings import Settings
-
-
-class LinkedURLs(HTMLParser):
-    """Every URL a page's tags load: src of scripts and images, href of links."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if name in ("src", "href") and value:
-                self.urls.append(value)
-
-
-def linked_urls(html: str) -> list[str]:
-    parser = LinkedURLs()
-    parser.feed(html)
-    return parser.urls
 
 
 @pytest.fixture
@@ -46,7 +27,7 @@ def test_doc_page_loads_only_assets_the_server_serves(docs_client: TestClient, p
     response = docs_client.get(page)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    urls = linked_urls(response.text)
+    urls = loaded_urls(response.text)
     assert urls, "the page loads no asset at all"
     for url in urls:
         assert url.startswith("/docs/assets/"), url
