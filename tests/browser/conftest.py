@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browser.chromium import CHROMIUM_VARIABLE, find_chromium, launch
 from uforge_mock.factory import create_app
 from uforge_mock.testing.server import LiveServer, MockServer, TemplateStore
 
@@ -48,35 +49,10 @@ try:
 except ImportError:  # pragma: no cover - only where the test extra is not installed
     HAVE_PLAYWRIGHT = False
 
-CHROMIUM_VARIABLE = "UFORGE_MOCK_CHROMIUM"
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
-# The flags that let Chromium run headless as root in a container, and keep it from calling
-# home (updates, sync, field trials): a test sees only the requests its page makes.
-CHROMIUM_FLAGS = (
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 # Schemes whose "requests" never reach a network.
 LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
 # Playwright's timeout for every action and expectation (ms): a shared, loaded machine is slow.
 ACTION_TIMEOUT_MS = 15_000
-
-
-def find_chromium() -> str | None:
-    """The Chromium to drive: `UFORGE_MOCK_CHROMIUM`, or the first known name on the PATH."""
-    given = os.environ.get(CHROMIUM_VARIABLE)
-    if given:
-        return shutil.which(given)
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 def _missing_browser() -> str | None:
@@ -107,12 +83,8 @@ def browser() -> "Iterator[Browser]":
         if HAVE_PLAYWRIGHT or find_chromium() is not None or os.environ.get("CI"):
             pytest.fail(f"the browser tests need {missing}")
         pytest.skip(f"no browser to test in: install {missing}")
-    executable = find_chromium()
-    assert executable is not None
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=list(CHROMIUM_FLAGS)
-        )
+        launched = launch(playwright)
         try:
             yield launched
         finally:
