@@ -30,6 +30,16 @@ def assets_are_served_here(server: str, page: str) -> list[str]:
         return assets
 
 
+def test_a_browser_opening_the_root_gets_the_dashboard(server: str) -> None:
+    assets_are_served_here(server, "/")
+
+
+def test_an_api_client_asking_the_root_still_gets_a_uforge_error(server: str) -> None:
+    answer = httpx.get(f"{server}/", headers={"Accept": "application/xml"}, timeout=30)
+    assert answer.status_code == 404
+    assert b"uforgeError" in answer.content
+
+
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
 def test_doc_page_loads_its_assets_from_the_server(server: str, page: str) -> None:
     assets = assets_are_served_here(server, page)
