@@ -52,7 +52,7 @@ class JobRow:
     """An export or an import at the instant read: its facts and its state."""
 
     kind: str  # "export", "import"
-    family: str  # what it is of: "mySoftware"
+    family: str  # what it is of (an export) or makes (an import): "mySoftware"
     db_id: int
     owner: str
     resource_id: int | None
@@ -198,7 +198,7 @@ def import_row(record: imports.ImportRecord, now: datetime) -> JobRow:
     state = import_state(record, now)
     return JobRow(
         kind="import",
-        family="bundle",
+        family="mySoftware",  # what it makes
         db_id=record.db_id,
         owner=record.owner_login,
         resource_id=record.my_software_id,
