@@ -4,9 +4,11 @@ moves with the mock's clock, acts through the token, and what it does is what th
 
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -252,5 +254,66 @@ def test_the_page_recovers_by_itself_when_the_server_restarts(
             expect(page.locator("#live-state")).to_have_attribute("data-state", "live")
             expect(page.locator("#clock-state")).to_have_text("frozen")
             assert_not_reloaded(page)
+    finally:
+        context.close()
+
+
+# A page of another origin on the same host (the same *site*: the Strict cookie rides along)
+# trying every request a page can make without the server's consent.
+ATTACK = """<!doctype html><title>attack</title><script>
+const victim = "VICTIM";
+const tries = [
+  fetch(victim + "/_dashboard/control/clock", {method: "PUT", credentials: "include",
+    headers: {"Content-Type": "application/json"}, body: '{"action": "run"}'}),
+  fetch(victim + "/_dashboard/control/reset", {method: "POST", mode: "no-cors",
+    credentials: "include"}),
+  fetch(victim + "/_dashboard/control/faults", {method: "POST", mode: "no-cors",
+    credentials: "include", headers: {"Content-Type": "text/plain"}, body: '{"status": 500}'}),
+];
+Promise.allSettled(tries).then(() => { document.title = "done"; });
+</script>"""
+
+
+@contextmanager
+def attacker_site(victim: str) -> Iterator[str]:
+    """A web server of another origin serving `ATTACK` aimed at `victim`."""
+    body = ATTACK.replace("VICTIM", victim).encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *arguments: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_page_of_another_origin_cannot_act_with_the_cookie(
+    browser: Browser, live_server: MockServer
+) -> None:
+    context = browser.new_context(base_url=live_server.root_url)
+    try:
+        page = context.new_page()
+        unlock(page, live_server.settings.control_token)
+        live_server.freeze()
+        with attacker_site(live_server.root_url) as attack:
+            page.goto(attack)
+            expect(page).to_have_title("done")
+        clock = httpx.get(f"{live_server.root_url}/_mock/clock", headers=control(live_server))
+        assert clock.json()["frozen"] is True  # neither run nor reset
+        faults = httpx.get(f"{live_server.root_url}/_mock/faults", headers=control(live_server))
+        assert faults.json() == {"faults": []}
     finally:
         context.close()
