@@ -234,8 +234,12 @@ def actions_router(dashboard: Dashboard) -> APIRouter:
         access.refuse_foreign_change(request, settings, accepted)
         if not access.may_act(request, settings):
             raise access.DashboardLocked()
-        # What the page shows next is read again, not the body of a moment ago.
+
+    def changed(response: Response) -> Response:
+        """What the page asks next is read again: the live body built before the change, or
+        while it was made, is forgotten."""
         dashboard.live_bodies.forget()
+        return response
 
     router = APIRouter(dependencies=[Depends(acting)])
     plane_dep = Annotated[ControlPlane, Depends(control.get_plane)]
@@ -244,7 +248,7 @@ def actions_router(dashboard: Dashboard) -> APIRouter:
     async def clock(
         change: Annotated[control.ClockChange, Body()], runtime: RuntimeDep
     ) -> Response:
-        return await control.clock_put(change, runtime)
+        return changed(await control.clock_put(change, runtime))
 
     @router.post("/exports", status_code=201)
     async def export_create(new: Annotated[NewExport, Body()], runtime: RuntimeDep) -> Response:
@@ -260,7 +264,7 @@ def actions_router(dashboard: Dashboard) -> APIRouter:
             )
         except IntegrityError:  # the mySoftware went meanwhile (a reset, a seed)
             raise MySoftwareNotFound(f"Software component {new.mySoftware} not found") from None
-        return control.json_response(family.ticket_json(export, now), status_code=201)
+        return changed(control.json_response(family.ticket_json(export, now), status_code=201))
 
     @router.post("/exports/{eid}")
     async def export_action(
@@ -275,7 +279,7 @@ def actions_router(dashboard: Dashboard) -> APIRouter:
             raise NotFound(f"Export {eid} not found", eid)
         standing = export_state(export.facts, now).percentage
         patch = control.ExportPatch(**job_facts(job, standing))
-        return await control.export_patch(eid, patch, runtime)
+        return changed(await control.export_patch(eid, patch, runtime))
 
     @router.post("/bundleimports/{sbid}")
     async def import_action(
@@ -290,31 +294,31 @@ def actions_router(dashboard: Dashboard) -> APIRouter:
             raise NotFound(f"Bundle import {sbid} not found", sbid)
         state = import_state(record, now)
         patch = control.ImportPatch(**job_facts(job, state.percentage if state else 0))
-        return await control.bundle_import_patch(sbid, patch, runtime)
+        return changed(await control.bundle_import_patch(sbid, patch, runtime))
 
     @router.post("/faults", status_code=201)
     async def fault_add(spec: Annotated[FaultSpec, Body()], plane: plane_dep) -> Response:
-        return await control.faults_add(spec, plane)
+        return changed(await control.faults_add(spec, plane))
 
     @router.delete("/faults")
     async def faults_clear(plane: plane_dep) -> Response:
-        return await control.faults_clear(plane)
+        return changed(await control.faults_clear(plane))
 
     @router.delete("/faults/{fault_id}", status_code=204)
     async def fault_remove(fault_id: str, plane: plane_dep) -> Response:
-        return await control.faults_remove(fault_id, plane)
+        return changed(await control.faults_remove(fault_id, plane))
 
     @router.delete("/requests")
     async def journal_clear(plane: plane_dep) -> Response:
-        return await control.requests_clear(plane)
+        return changed(await control.requests_clear(plane))
 
     @router.post("/seed")
     async def seed(request: Request, runtime: RuntimeDep) -> Response:
-        return await control.seed(request, runtime)
+        return changed(await control.seed(request, runtime))
 
     @router.post("/reset")
     async def reset(runtime: RuntimeDep, plane: plane_dep) -> Response:
-        return await control.reset(runtime, plane)
+        return changed(await control.reset(runtime, plane))
 
     return router
 
