@@ -48,6 +48,8 @@ class DashboardLocked(Unauthorized):
 
 
 class DashboardBusy(ServiceUnavailable):
+    """More live updates asked at once than `dashboard_max_live_requests` (503, Retry-After)."""
+
     message_id = "mock.error.unavailable.dashboard"
     default_message = "Too many dashboards are asking for news at once: try again later"
 
