@@ -8,7 +8,8 @@ The layers a request crosses, outside in (ARCHITECTURE.md draws them):
     Failures                  a failure inside becomes its `uforgeError` (a bug: a 500)
     BodyLimit                 a request body past its route's limit: 413
     DirectRoutes              the UForge routes, served without FastAPI's per-request machinery
-    FastAPI                   everything else: 404/405, the control API, /docs, /openapi.json
+    FastAPI                   everything else: 404/405, the control API, the dashboard (`/`,
+                              `/_dashboard`), /docs, /openapi.json
 """
 
 import gc
@@ -41,6 +42,8 @@ from uforge_mock.control import routes as control_routes
 from uforge_mock.control.journal import Journal
 from uforge_mock.control.middleware import ControlPlaneMiddleware
 from uforge_mock.control.plane import ControlPlane
+from uforge_mock.dashboard.routes import PREFIX as DASHBOARD_PREFIX
+from uforge_mock.dashboard.routes import Dashboard
 from uforge_mock.jobs.clock import Clock
 from uforge_mock.platform.edge import BodyLimit, Edge, Failures
 from uforge_mock.platform.runtime import Runtime, build_runtime
@@ -49,6 +52,7 @@ from uforge_mock.wire.errors import BadRequest, MethodNotAllowed, NotFound, UFor
 from uforge_mock.wire.responses import CONTROL_PREFIX
 
 CONTROL_SEED = CONTROL_PREFIX + "/seed"
+DASHBOARD_SEED = DASHBOARD_PREFIX + "/control/seed"
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -98,12 +102,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             f"{settings.platform_version}. Every route below also answers under `/ufws`."
         ),
         lifespan=lifespan,
+        # /docs and /redoc are served with local assets (uforge_mock.api.doc_pages), not a CDN's.
+        docs_url=None,
+        redoc_url=None,
     )
     for prefix in UFORGE_PREFIXES:
         for router in uforge_routers:
             app.include_router(router, prefix=prefix, include_in_schema=prefix == "/api")
     if plane is not None:
         app.include_router(control_routes.router, include_in_schema=False)
+    if settings.dashboard:
+        app.include_router(Dashboard(settings).router())
     _install_error_translation(app)
     openapi.install(app)
     return app
@@ -159,9 +168,9 @@ class UForgeMockApp(FastAPI):
     def _body_limit(self, path: str) -> int:
         """The largest request body the route at `path` takes (README, "Limits")."""
         settings: Settings = self.state.mock.settings
-        if path.startswith(CONTROL_SEED):
+        if path.startswith((CONTROL_SEED, DASHBOARD_SEED)):
             return settings.seed_max_bytes
-        if path.startswith(CONTROL_PREFIX):
+        if path.startswith((CONTROL_PREFIX, DASHBOARD_PREFIX)):
             return settings.control_max_body_bytes
         if path.endswith("/uploads") and ("/bundleimports/" in path or "/imports/" in path):
             return settings.max_upload_bytes

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         control_token: the bearer token the control API requires.
         control_open: run the control API without a token (only when said explicitly).
         journal_size: requests the control API's journal keeps (per server process).
+        dashboard: serve the live dashboard at `/` to browsers (on by default; off, `/` is a
+            404 `uforgeError` for everyone). Its actions need the control API.
+        dashboard_poll_seconds: how often an open dashboard asks for news (0.25 to 60 s).
 
     Limits (README, "Limits and hardening"):
         (HTTP protocol)
@@ -97,6 +100,10 @@ class Settings(BaseSettings):
             separated (a compose service name, a name behind a proxy); `*` turns the `Host`
             check off. The configured host, the address a request arrived on and, when
             listening on loopback or every address, localhost/127.0.0.1/::1 always pass.
+            The dashboard answers to the same names.
+        (dashboard)
+        dashboard_max_live_requests: live-update requests of open dashboards served at once;
+            one more is answered 503 with `Retry-After` (the page tries again later).
     """
 
     model_config = SettingsConfigDict(env_prefix="UFORGE_MOCK_", extra="ignore")
@@ -123,6 +130,8 @@ class Settings(BaseSettings):
     control_token: str = ""
     control_open: bool = False
     journal_size: int = Field(default=1000, ge=1, le=1_000_000)
+    dashboard: bool = True
+    dashboard_poll_seconds: float = Field(default=1.0, ge=0.25, le=60)
     # ---- limits: the HTTP protocol (headers, connections, timeouts)
     max_header_bytes: int = Field(default=16384, ge=1024)
     header_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -145,6 +154,8 @@ class Settings(BaseSettings):
     store_write_wait_seconds: float = Field(default=5.0, gt=0, le=300)
     # ---- limits: the control API
     control_allowed_hosts: str = ""
+    # ---- limits: the dashboard
+    dashboard_max_live_requests: int = Field(default=8, ge=1, le=1000)
 
     @field_validator("password_hash_memory_kib")
     @classmethod

@@ -19,6 +19,7 @@ LAYERS = (
     "platform",
     "api",
     "control",
+    "dashboard",
     "factory",
     "cli",
     "testing",

@@ -4,6 +4,8 @@
 #   2. the runtime image: no compiler, not root, the package installed as `uforge_mock`
 #      (no top-level `app` to shadow a user's own) and its command answering
 #   3. a container with its SQLite store in a volume: healthy, then the black-box HTTP tests
+#      (tests/blackbox: the UForge API, and what a browser opening the image gets: the
+#      dashboard at `/`, /docs and /redoc, every asset they load served by the image itself)
 #   4. two containers started together on one PostgreSQL database (the second with two
 #      workers): both healthy, the black-box HTTP tests against each
 # Containers use the host's network (--network host) and listen on free loopback ports.

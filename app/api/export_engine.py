@@ -212,6 +212,26 @@ class ExportFamily:
         await self.load_resource(runtime, uid, resource)
         raise self.not_found(eid, resource)
 
+    async def start_export(
+        self, runtime: Runtime, resource: Exportable, *, output_format: str, now: datetime
+    ) -> ExportRecord:
+        """A new ticket on `resource`, made `now`, that behaves as the resource (or else the
+        settings) says (the create route's, and the dashboard's)."""
+        settings = runtime.settings
+        return await runtime.database.write(
+            self.tickets.create,
+            resource_id=resource.db_id,
+            output_format=output_format,
+            created=now,
+            duration_seconds=(
+                resource.export_duration_seconds
+                if resource.export_duration_seconds is not None
+                else settings.export_duration_seconds
+            ),
+            outcome=resource.export_outcome or settings.export_outcome,
+            percentage=settings.export_stop_percentage,
+        )
+
     def ticket_json(self, export: ExportRecord, now: datetime) -> dict[str, Any]:
         """A ticket as the control plane shows it: its facts and its status at `now`."""
         facts = export.facts
@@ -258,22 +278,9 @@ def export_routes(family: ExportFamily) -> APIRouter:
                 f"Unsupported outputFormat {output_format!r}: use yaml or json",
                 output_format or "",
             )
-        settings = runtime.settings
         now = await runtime.now()
         try:
-            export = await runtime.database.write(
-                family.tickets.create,
-                resource_id=resource.db_id,
-                output_format=chosen,
-                created=now,
-                duration_seconds=(
-                    resource.export_duration_seconds
-                    if resource.export_duration_seconds is not None
-                    else settings.export_duration_seconds
-                ),
-                outcome=resource.export_outcome or settings.export_outcome,
-                percentage=settings.export_stop_percentage,
-            )
+            export = await family.start_export(runtime, resource, output_format=chosen, now=now)
         except IntegrityError:
             # The resource went (a reset, a seed) between the checks and the insert: a 404,
             # as if the request had come a moment later. Anything else is a bug: a 500.

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from uforge_mock.api import doc_pages
 from uforge_mock.api.docs import RECURSIVE_SCHEMAS
 
 PUBLIC_OPERATIONS = {"uforgeStatus_get", "category_getAll"}
@@ -191,7 +192,9 @@ def _document_headers(operation: dict[str, Any]) -> None:
 
 
 def install(app: FastAPI) -> None:
-    """Serve this document at /openapi.json (and /docs) instead of FastAPI's raw one."""
+    """Serve this document at /openapi.json instead of FastAPI's raw one, and the pages that
+    show it (/docs, /redoc) with their assets served here (`doc_pages`)."""
+    doc_pages.install(app)
 
     def cached() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -68,6 +68,18 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 def refuse_cross_site(request: Request, settings: Settings) -> None:
     """Raise `CrossSiteRefused` unless `Host` names this server and `Origin` and
     `Sec-Fetch-Site` (when sent) say the request comes from this server's own pages."""
+    name, port = refuse_foreign_host(request, settings)
+    for origin in request.headers.getlist("origin"):
+        if not _is_own_origin(origin, name, port):
+            raise CrossSiteRefused.origin(origin)
+    for site in request.headers.getlist("sec-fetch-site"):
+        if site.strip().lower() not in SAME_ORIGIN_FETCHES:
+            raise CrossSiteRefused.fetch_site(site)
+
+
+def refuse_foreign_host(request: Request, settings: Settings) -> tuple[str, int | None]:
+    """Raise `CrossSiteRefused` unless `Host` names this server (3. above); its name and
+    port. (The dashboard's page checks only this: a link from elsewhere may open it.)"""
     hosts = request.headers.getlist("host")
     if len(hosts) != 1:
         raise CrossSiteRefused.host(", ".join(hosts))
@@ -75,12 +87,7 @@ def refuse_cross_site(request: Request, settings: Settings) -> None:
     name, port = split_host(host)
     if name is None or not _is_own_name(name, settings, request.scope.get("server")):
         raise CrossSiteRefused.host(host)
-    for origin in request.headers.getlist("origin"):
-        if not _is_own_origin(origin, name, port):
-            raise CrossSiteRefused.origin(origin)
-    for site in request.headers.getlist("sec-fetch-site"):
-        if site.strip().lower() not in SAME_ORIGIN_FETCHES:
-            raise CrossSiteRefused.fetch_site(site)
+    return name, port
 
 
 def require_media_type(request: Request, accepted: tuple[str, ...]) -> None:
