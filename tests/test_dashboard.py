@@ -7,6 +7,7 @@ import asyncio
 import re
 import time
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -589,3 +590,161 @@ def test_live_requests_beyond_the_bound_are_a_503_with_retry_after(
     assert second.json()["uforgeError"]["localizedErrorMsg"]["messageId"] == (
         "mock.error.unavailable.dashboard"
     )
+
+
+# ---------------------------------------------------------------- the appliance family
+
+# An appliance of guest with an export 17 and an import 3 (a mySoftware export 17 exists too).
+APPLIANCE_SEED: dict[str, Any] = {
+    "appliances": [
+        {
+            "dbId": 101,
+            "owner": "guest",
+            "name": "CentOS Monitoring",
+            "version": "1.0",
+            "distributionName": "CentOS",
+            "distributionVersion": "7",
+            "bundles": [918],
+        }
+    ],
+    "applianceExports": [{"dbId": 17, "appliance": 101, "created": T0, "duration": 40}],
+    "applianceImports": [
+        {"dbId": 3, "owner": "guest", "imported": True, "uploaded": T0, "duration": 60}
+    ],
+}
+APPLIANCE_EXPORT_17 = "/api/users/guest/appliances/101/exports/17/status"
+
+
+@pytest.fixture
+def demo(app: FastAPI) -> Iterator[TestClient]:
+    """The dashboard of the bundled demo dataset (its templates 101, 102, their exports 31, 32
+    and the appliance import 1)."""
+    with TestClient(app) as client:
+        app.state.mock.load_seed_file(
+            Path(str(resources.files("uforge_mock.store") / "demo-seed.yml"))
+        )
+        yield client
+
+
+def row_text(tree: Any, kind: str, db_id: int) -> str:
+    (row,) = tree.xpath(f"//tr[@data-{kind}='{db_id}']")
+    return re.sub(r"\s+", " ", row.text_content()).strip()
+
+
+def test_demo_appliances_are_shown_with_their_os_owner_and_jobs(
+    demo: TestClient, clock: FrozenClock
+) -> None:
+    clock.advance(3600)  # past the end of the demo's jobs (its import is half an hour later)
+    tree = page(demo)
+    assert tree.xpath("//tr[@data-appliance]/@data-appliance") == ["102", "101"]
+    centos = row_text(tree, "appliance", 101)
+    assert "CentOS Monitoring 1.0" in centos and "CentOS 7 x86_64" in centos
+    assert "guest" in centos and "export 31" in centos
+    assert tree.xpath("//tr[@data-appliance='102']//a/@href") == ["#appliance-export-32"]
+    exports = tree.get_element_by_id("exports")
+    assert sorted(exports.xpath(".//tr[@data-appliance-export]/@data-appliance-export")) == [
+        "31",
+        "32",
+    ]
+    assert "appliance export" in row_text(tree, "appliance-export", 31)
+    assert "mySoftware export" in row_text(tree, "export", 17)
+    failed = row_text(tree, "appliance-export", 32)
+    assert "Failed to export the template" in failed and "No space left on device" in failed
+    assert phase(tree, "appliance-export", 32) == "error"
+    assert phase(tree, "appliance-import", 1) == "error"
+    assert "appliance import" in row_text(tree, "appliance-import", 1)
+
+
+def test_appliance_export_bar_follows_the_clock_and_ends_with_its_download(
+    demo: TestClient, clock: FrozenClock
+) -> None:
+    clock.advance(5)  # the demo's export 31 runs 10 s: half way
+    tree = section(demo, "exports")
+    assert (progress(tree, "appliance-export", 31), phase(tree, "appliance-export", 31)) == (
+        50,
+        "running",
+    )
+    assert not tree.xpath("//tr[@data-appliance-export='31']//a[@download]")
+    demo.put("/_mock/clock", headers=CONTROL, json={"action": "freeze"})
+    clock.advance(60)  # the system's time runs on; the mock's stands
+    assert progress(fresh_section(demo, "exports"), "appliance-export", 31) == 50
+    demo.put("/_mock/clock", headers=CONTROL, json={"action": "advance", "by": "5s"})
+    tree = fresh_section(demo, "exports")
+    assert (progress(tree, "appliance-export", 31), phase(tree, "appliance-export", 31)) == (
+        100,
+        "complete",
+    )
+    (link,) = tree.xpath("//tr[@data-appliance-export='31']//a[@download]/@href")
+    assert link == "/api/users/guest/appliances/101/exports/31/downloads"
+    assert demo.get(link, auth=("guest", "guest-secret")).status_code == 200
+
+
+def test_an_export_17_of_each_family_is_two_rows_each_its_own(
+    dashboard: TestClient, clock: FrozenClock
+) -> None:
+    seed(dashboard.app, APPLIANCE_SEED)  # type: ignore[arg-type]
+    clock.advance(20)  # the mySoftware export 17 complete (20 s), the appliance one half way
+    tree = page(dashboard)
+    assert (phase(tree, "export", 17), phase(tree, "appliance-export", 17)) == (
+        "complete",
+        "running",
+    )
+    assert progress(tree, "appliance-export", 17) == 50
+    assert tree.get_element_by_id("export-17").get("data-export") == "17"
+    assert tree.get_element_by_id("appliance-export-17").get("data-appliance-export") == "17"
+    assert tree.xpath("//tr[@data-export='17']//a[@download]/@href") == [
+        "/api/users/guest/mysoftware/918/exports/17/downloads"
+    ]
+    assert "mySoftware 918" in row_text(tree, "export", 17)
+    assert "appliance 101" in row_text(tree, "appliance-export", 17)
+    software_links = tree.xpath("//tr[@data-software='918']//a/@href")
+    assert "#export-17" in software_links and "#appliance-export-17" not in software_links
+    assert tree.xpath("//tr[@data-appliance='101']//a/@href") == ["#appliance-export-17"]
+    assert phase(tree, "appliance-import", 3) == "running"
+
+
+def test_appliance_export_actions_reach_that_export_only(
+    unlocked: TestClient, clock: FrozenClock
+) -> None:
+    seed(unlocked.app, APPLIANCE_SEED)  # type: ignore[arg-type]
+    clock.advance(10)  # the appliance export 17 at 25 %, the mySoftware one at 50 %
+    body = {"action": "fail", "message": "Boom"}
+    response = act(unlocked, "POST", "/applianceexports/17", json=body)
+    assert response.status_code == 200, response.text
+    auth = {**GUEST, **JSON}
+    status = unlocked.get(APPLIANCE_EXPORT_17, headers=auth).json()["status"]
+    assert (status["error"], status["percentage"], status["errorMessage"]) == (True, 25, "Boom")
+    status = unlocked.get(STATUS_17, headers=auth).json()["status"]
+    assert (status["error"], status["percentage"]) == (False, 50)
+    missing = act(unlocked, "POST", "/applianceexports/18", json={"action": "complete"})
+    assert missing.status_code == 404
+
+
+def test_an_appliance_export_made_in_the_dashboard_is_polled_through_the_api(
+    unlocked: TestClient, clock: FrozenClock
+) -> None:
+    seed(unlocked.app, APPLIANCE_SEED)  # type: ignore[arg-type]
+    response = act(unlocked, "POST", "/applianceexports", json={"appliance": 101})
+    assert response.status_code == 201, response.text
+    eid = response.json()["dbId"]
+    status_url = f"/api/users/guest/appliances/101/exports/{eid}/status"
+    status = unlocked.get(status_url, headers={**GUEST, **JSON}).json()["status"]
+    assert (status["percentage"], status["complete"]) == (0, False)
+    clock.advance(3600)
+    status = unlocked.get(status_url, headers={**GUEST, **JSON}).json()["status"]
+    assert status["complete"] is True
+    assert f'data-appliance-export="{eid}"' in live(unlocked)["sections"]["exports"]
+    missing = act(unlocked, "POST", "/applianceexports", json={"appliance": 4242})
+    assert missing.status_code == 404
+
+
+def test_appliance_import_actions_reach_the_import(unlocked: TestClient) -> None:
+    seed(unlocked.app, APPLIANCE_SEED)  # type: ignore[arg-type]
+    response = act(unlocked, "POST", "/applianceimports/3", json={"action": "complete"})
+    assert response.status_code == 200, response.text
+    (record,) = unlocked.get("/_mock/applianceimports", headers=CONTROL).json()["applianceImports"]
+    assert record["status"]["complete"] is True
+    # No bundle import 3: the action went to the appliance import alone.
+    assert act(unlocked, "POST", "/bundleimports/3", json={"action": "complete"}).status_code == 404
+    missing = act(unlocked, "POST", "/applianceimports/77", json={"action": "complete"})
+    assert missing.status_code == 404

@@ -10,25 +10,38 @@ them by mistake.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import Connection, Table, select
 
 from uforge_mock.api.export_engine import ExportFamily
+from uforge_mock.api.routes.appliance_exports import APPLIANCE_EXPORTS
+from uforge_mock.api.routes.appliance_imports import import_state as appliance_import_state
 from uforge_mock.api.routes.bundle_imports import WAITING_MESSAGE, import_state
 from uforge_mock.api.routes.exports import MY_SOFTWARE_EXPORTS
 from uforge_mock.jobs.clock import ClockState
 from uforge_mock.jobs.simulation import ExportState, export_state
-from uforge_mock.store import imports
+from uforge_mock.store import appliance_import_patches, imports
 from uforge_mock.store import queries as store
+from uforge_mock.store.appliance_imports import ApplianceImportRecord
 from uforge_mock.store.tickets import ExportRecord
 
 T = TypeVar("T")
 
 # The newest rows of each kind a dashboard shows.
 ROWS = 50
-# The export families the dashboard lists (the appliance family, once it exists, joins here).
-EXPORT_FAMILIES: tuple[ExportFamily, ...] = (MY_SOFTWARE_EXPORTS,)
+# The export families the dashboard lists, in one table.
+EXPORT_FAMILIES: tuple[ExportFamily, ...] = (MY_SOFTWARE_EXPORTS, APPLIANCE_EXPORTS)
+# The kind of a family's export rows: the page's element ids and `data-` attributes, and the
+# action's path, are by kind (a mySoftware export 17 and an appliance export 17 both exist).
+EXPORT_KINDS = {MY_SOFTWARE_EXPORTS.name: "export", APPLIANCE_EXPORTS.name: "appliance-export"}
+# What the page calls a row of each kind.
+KIND_LABELS = {
+    "export": "mySoftware export",
+    "appliance-export": "appliance export",
+    "import": "bundle import",
+    "appliance-import": "appliance import",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +64,8 @@ class SoftwareRow:
 class JobRow:
     """An export or an import at the instant read: its facts and its state."""
 
-    kind: str  # "export", "import"
-    family: str  # what it is of (an export) or makes (an import): "mySoftware"
+    kind: str  # "export", "import", "appliance-export", "appliance-import" (`KIND_LABELS`)
+    family: str  # what it is of (an export) or makes (an import): "mySoftware", "appliance"
     db_id: int
     owner: str
     resource_id: int | None
@@ -66,6 +79,20 @@ class JobRow:
     created: datetime
     forever: bool  # runs for ever (outcome `running`)
     download_path: str | None  # the UForge download route, once complete
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class ApplianceRow:
+    db_id: int
+    name: str
+    version: str
+    os: str  # distribution, its version, architecture
+    owner: str
+    imported: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +114,7 @@ class World:
     software: Rows[SoftwareRow]
     exports: Rows[JobRow]
     imports: Rows[JobRow]
-    appliances: Rows[Any]
+    appliances: Rows[ApplianceRow]
 
 
 def read_world(connection: Connection, *, base: datetime) -> World:
@@ -96,6 +123,8 @@ def read_world(connection: Connection, *, base: datetime) -> World:
     now = clock.now(base)
     exports = [row for family in EXPORT_FAMILIES for row in export_rows(connection, family, now)]
     exports.sort(key=lambda row: (row.created, row.db_id), reverse=True)
+    jobs = import_rows(connection, now) + appliance_import_rows(connection, now)
+    jobs.sort(key=lambda row: (row.created, row.db_id), reverse=True)
     return World(
         now=now,
         system_now=base,
@@ -103,7 +132,7 @@ def read_world(connection: Connection, *, base: datetime) -> World:
         users=user_rows(connection),
         software=software_rows(connection),
         exports=_bounded(exports),
-        imports=_bounded(import_rows(connection, now)),
+        imports=_bounded(jobs),
         appliances=appliance_rows(connection),
     )
 
@@ -165,9 +194,9 @@ def export_rows(connection: Connection, family: ExportFamily, now: datetime) -> 
 
 def export_row(family: ExportFamily, export: ExportRecord, now: datetime) -> JobRow:
     facts = export.facts
-    state = export_state(facts, now)
+    state = export_state(facts, now, family.wording)
     return JobRow(
-        kind="export",
+        kind=EXPORT_KINDS[family.name],
         family=family.name,
         db_id=facts.db_id,
         owner=export.owner_login,
@@ -215,10 +244,66 @@ def import_row(record: imports.ImportRecord, now: datetime) -> JobRow:
     )
 
 
-def appliance_rows(connection: Connection) -> Rows[Any]:
-    """The appliances with their exports and imports: none until the store holds them (the
-    appliance family's branch fills this in; the page shows the section once it has rows)."""
-    return Rows((), more=False)
+def appliance_import_rows(connection: Connection, now: datetime) -> list[JobRow]:
+    """The newest appliance imports, newest first."""
+    ids = _newest_ids(connection, store.appliance_imports)
+    if not ids:
+        return []
+    records = appliance_import_patches.import_page(connection, after=min(ids) - 1, limit=len(ids))
+    return [appliance_import_row(record, now) for record in reversed(records)]
+
+
+def appliance_import_row(record: ApplianceImportRecord, now: datetime) -> JobRow:
+    state = appliance_import_state(record, now)
+    return JobRow(
+        kind="appliance-import",
+        family="appliance",  # what it makes
+        db_id=record.db_id,
+        owner=record.owner_login,
+        resource_id=record.appliance_id,
+        resource_label="",
+        output_format=None,
+        phase=_phase(state) if state else "waiting",
+        percentage=state.percentage if state else 0,
+        message=state.message if state else WAITING_MESSAGE,
+        error_message=state.error_message if state else None,
+        detailed_error_msg=state.detailed_error_msg if state else None,
+        created=record.created,
+        forever=record.outcome == "running",
+        download_path=None,
+    )
+
+
+def appliance_rows(connection: Connection) -> Rows[ApplianceRow]:
+    """The newest appliances (templates): what they are, on what OS, whose."""
+    appliances, users = store.appliances, store.users
+    found = connection.execute(
+        select(
+            appliances.c.db_id,
+            appliances.c.name,
+            appliances.c.version,
+            appliances.c.distribution_name,
+            appliances.c.distribution_version,
+            appliances.c.arch_name,
+            users.c.login,
+            appliances.c.imported,
+        )
+        .select_from(appliances.join(users, users.c.id == appliances.c.owner_id))
+        .order_by(appliances.c.db_id.desc())
+        .limit(ROWS + 1)
+    ).all()
+    rows = [
+        ApplianceRow(
+            db_id=row.db_id,
+            name=row.name,
+            version=row.version,
+            os=f"{row.distribution_name} {row.distribution_version} {row.arch_name}",
+            owner=row.login,
+            imported=bool(row.imported),
+        )
+        for row in found
+    ]
+    return _bounded(rows)
 
 
 def _phase(state: ExportState) -> str:

@@ -12,6 +12,9 @@ POST     exports                      a new export of a mySoftware
 POST     exports/{eid}                complete it now, fail it now (with a message), or run it
                                       for ever where it stands
 POST     bundleimports/{sbid}         the same for a bundle import
+POST     applianceexports             a new export of an appliance (template)
+POST     applianceexports/{eid}       complete, fail or run for ever an appliance export
+POST     applianceimports/{iid}       the same for an appliance import
 POST     faults, DELETE faults[/{id}] add a fault, remove them all or one
 DELETE   requests                     empty the journal
 POST     seed, POST reset             load a seed document, back to the start-up state
@@ -29,6 +32,9 @@ from sqlalchemy.exc import IntegrityError
 from starlette.responses import HTMLResponse, Response
 
 from uforge_mock.api.deps import RuntimeDep, parse_id
+from uforge_mock.api.export_engine import ExportFamily
+from uforge_mock.api.routes.appliance_exports import APPLIANCE_EXPORTS
+from uforge_mock.api.routes.appliance_imports import import_state as appliance_import_state
 from uforge_mock.api.routes.bundle_imports import import_state
 from uforge_mock.api.routes.exports import MY_SOFTWARE_EXPORTS
 from uforge_mock.control import routes as control
@@ -55,11 +61,12 @@ from uforge_mock.dashboard.view import (
 from uforge_mock.jobs.simulation import export_state
 from uforge_mock.platform.runtime import Runtime, Slots
 from uforge_mock.settings import Settings
-from uforge_mock.store import imports
+from uforge_mock.store import appliance_imports, imports
 from uforge_mock.store import queries as store
+from uforge_mock.store.appliances import appliance_by_id
 from uforge_mock.wire.conditional import none_match
 from uforge_mock.wire.digest import content_digest
-from uforge_mock.wire.errors import MySoftwareNotFound, NotFound
+from uforge_mock.wire.errors import ApplianceNotFound, MySoftwareNotFound, NotFound
 from uforge_mock.wire.negotiation import DOCUMENT_OFFERS, negotiate
 
 PREFIX = "/_dashboard"
@@ -85,6 +92,13 @@ class NewExport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mySoftware: int = Field(ge=1)
+    outputFormat: Literal["yaml", "json"] = "yaml"
+
+
+class NewApplianceExport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    appliance: int = Field(ge=1)
     outputFormat: Literal["yaml", "json"] = "yaml"
 
 
@@ -252,34 +266,67 @@ def actions_router(dashboard: Dashboard) -> APIRouter:
 
     @router.post("/exports", status_code=201)
     async def export_create(new: Annotated[NewExport, Body()], runtime: RuntimeDep) -> Response:
-        family = MY_SOFTWARE_EXPORTS
         software = await runtime.database.read(store.my_software_by_id, db_id=new.mySoftware)
+        missing = MySoftwareNotFound(f"Software component {new.mySoftware} not found")
         if software is None:
-            raise MySoftwareNotFound(f"Software component {new.mySoftware} not found")
-        resource = await family.load_resource(runtime, software.owner_login, str(software.db_id))
-        now = await runtime.now()
-        try:
-            export = await family.start_export(
-                runtime, resource, output_format=new.outputFormat, now=now
+            raise missing
+        return changed(
+            await start_export(
+                runtime,
+                MY_SOFTWARE_EXPORTS,
+                software.owner_login,
+                software.db_id,
+                new.outputFormat,
+                missing,
             )
-        except IntegrityError:  # the mySoftware went meanwhile (a reset, a seed)
-            raise MySoftwareNotFound(f"Software component {new.mySoftware} not found") from None
-        return changed(control.json_response(family.ticket_json(export, now), status_code=201))
+        )
+
+    @router.post("/applianceexports", status_code=201)
+    async def appliance_export_create(
+        new: Annotated[NewApplianceExport, Body()], runtime: RuntimeDep
+    ) -> Response:
+        appliance = await runtime.database.read(appliance_by_id, db_id=new.appliance)
+        missing = ApplianceNotFound(f"Appliance template {new.appliance} not found")
+        if appliance is None:
+            raise missing
+        return changed(
+            await start_export(
+                runtime,
+                APPLIANCE_EXPORTS,
+                appliance.owner_login,
+                appliance.db_id,
+                new.outputFormat,
+                missing,
+            )
+        )
+
+    async def export_job(
+        family: ExportFamily, eid: str, job: JobAction, runtime: Runtime
+    ) -> control.ExportPatch:
+        """The patch of `family`'s export `eid` that does `job` now (a 404 if there is none)."""
+        db_id = parse_id(eid)
+        now = await runtime.now()
+        export = None
+        if db_id is not None:
+            export = await runtime.database.read(family.tickets.by_id, db_id=db_id)
+        if export is None:
+            raise NotFound(f"Export {eid} not found", eid)
+        standing = export_state(export.facts, now, family.wording).percentage
+        return control.ExportPatch(**job_facts(job, standing))
 
     @router.post("/exports/{eid}")
     async def export_action(
         eid: str, job: Annotated[JobAction, Body()], runtime: RuntimeDep
     ) -> Response:
-        db_id = parse_id(eid)
-        now = await runtime.now()
-        export = None
-        if db_id is not None:
-            export = await runtime.database.read(MY_SOFTWARE_EXPORTS.tickets.by_id, db_id=db_id)
-        if export is None:
-            raise NotFound(f"Export {eid} not found", eid)
-        standing = export_state(export.facts, now).percentage
-        patch = control.ExportPatch(**job_facts(job, standing))
+        patch = await export_job(MY_SOFTWARE_EXPORTS, eid, job, runtime)
         return changed(await control.export_patch(eid, patch, runtime))
+
+    @router.post("/applianceexports/{eid}")
+    async def appliance_export_action(
+        eid: str, job: Annotated[JobAction, Body()], runtime: RuntimeDep
+    ) -> Response:
+        patch = await export_job(APPLIANCE_EXPORTS, eid, job, runtime)
+        return changed(await control.appliance_export_patch(eid, patch, runtime))
 
     @router.post("/bundleimports/{sbid}")
     async def import_action(
@@ -295,6 +342,21 @@ def actions_router(dashboard: Dashboard) -> APIRouter:
         state = import_state(record, now)
         patch = control.ImportPatch(**job_facts(job, state.percentage if state else 0))
         return changed(await control.bundle_import_patch(sbid, patch, runtime))
+
+    @router.post("/applianceimports/{iid}")
+    async def appliance_import_action(
+        iid: str, job: Annotated[JobAction, Body()], runtime: RuntimeDep
+    ) -> Response:
+        db_id = parse_id(iid)
+        now = await runtime.now()
+        record = None
+        if db_id is not None:
+            record = await runtime.database.read(appliance_imports.import_by_id, db_id=db_id)
+        if record is None:
+            raise NotFound(f"Appliance import {iid} not found", iid)
+        state = appliance_import_state(record, now)
+        patch = control.ImportPatch(**job_facts(job, state.percentage if state else 0))
+        return changed(await control.appliance_import_patch(iid, patch, runtime))
 
     @router.post("/faults", status_code=201)
     async def fault_add(spec: Annotated[FaultSpec, Body()], plane: plane_dep) -> Response:
@@ -321,6 +383,25 @@ def actions_router(dashboard: Dashboard) -> APIRouter:
         return changed(await control.reset(runtime, plane))
 
     return router
+
+
+async def start_export(
+    runtime: Runtime,
+    family: ExportFamily,
+    owner: str,
+    db_id: int,
+    output_format: str,
+    missing: NotFound,
+) -> Response:
+    """A new export of `family`'s resource `db_id` (of `owner`), made as the API makes one;
+    `missing` if the resource went meanwhile (a reset, a seed)."""
+    resource = await family.load_resource(runtime, owner, str(db_id))
+    now = await runtime.now()
+    try:
+        export = await family.start_export(runtime, resource, output_format=output_format, now=now)
+    except IntegrityError:
+        raise missing from None
+    return control.json_response(family.ticket_json(export, now), status_code=201)
 
 
 def job_facts(job: JobAction, standing: int) -> dict[str, object]:

@@ -317,3 +317,32 @@ def test_a_page_of_another_origin_cannot_act_with_the_cookie(
         assert faults.json() == {"faults": []}
     finally:
         context.close()
+
+
+def test_appliance_export_made_and_failed_in_the_page_is_what_the_api_returns(
+    page: Page, page_events: PageEvents, live_server: MockServer, api: httpx.Client
+) -> None:
+    unlock(page, live_server.settings.control_token)
+    mark_page(page)
+    expect(page.locator("tr[data-appliance]")).to_have_count(2)  # the demo's 101 and 102
+    expect(page.locator("tr[data-appliance-export]")).to_have_count(2)  # its 31 and 32
+    software_exports = page.locator("tr[data-export]").count()
+
+    page.click("tr[data-appliance='101'] button[data-create-appliance-export]")
+    expect(page.locator("tr[data-appliance-export]")).to_have_count(3)
+    row = page.locator("tr[data-appliance-export]").first
+    made = int(row.get_attribute("data-appliance-export") or 0)
+    expect(row).to_contain_text("appliance export")
+    expect(
+        page.locator(f"tr[data-appliance='101'] a[href='#appliance-export-{made}']")
+    ).to_have_count(1)
+
+    page.fill("#fail-message", "Template too large")
+    row.locator("button[data-action=fail]").click()
+    expect(row).to_have_attribute("data-phase", "error")
+    status = api.get(f"/users/guest/appliances/101/exports/{made}/status").json()["status"]
+    assert (status["error"], status["errorMessage"]) == (True, "Template too large")
+    assert page.locator("tr[data-export]").count() == software_exports  # mySoftware's untouched
+
+    assert_not_reloaded(page)
+    page_events.assert_clean()

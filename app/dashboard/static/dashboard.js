@@ -155,8 +155,24 @@
     });
   });
 
+  onClick("[data-create-appliance-export]", (button) => {
+    const format = document.getElementById("export-format");
+    act("POST", "/applianceexports", {
+      appliance: Number(button.dataset.createApplianceExport),
+      outputFormat: format ? format.value : "yaml",
+    });
+  });
+
+  // The actions' paths by the kind of a row (an export 17 of each family may exist).
+  const jobPaths = {
+    export: "/exports/",
+    import: "/bundleimports/",
+    "appliance-export": "/applianceexports/",
+    "appliance-import": "/applianceimports/",
+  };
+
   onClick("[data-job]", (button) => {
-    const path = button.dataset.job === "export" ? "/exports/" : "/bundleimports/";
+    const path = jobPaths[button.dataset.job];
     const payload = { action: button.dataset.action };
     if (button.dataset.action === "fail") {
       const message = document.getElementById("fail-message");
