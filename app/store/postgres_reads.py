@@ -1,0 +1,207 @@
+"""The event loop's own reads of a shared PostgreSQL store, remembered until anything commits.
+
+What `sqlite_reads` does with `PRAGMA data_version`, done with the counter PostgreSQL keeps
+(`change_tracking`: every transaction that changes a table moves it, whoever commits), read on
+psycopg's async connections, so that a read never crosses to the thread pool.
+
+Why no stale answer slips through:
+
+- A fetch serves a result only after a read of the counter that *began after the fetch was
+  called*: every commit answered before the request arrived is counted in it (the counter
+  changes in the committing transaction itself, so it is visible exactly when the data is).
+- A result is remembered under the counter value read before its query ran, and a query's
+  snapshot is taken after that read: the result holds at least every commit that value counts.
+  Commits take the counter's row lock, so they are counted in the order they become visible:
+  a value stands for one set of commits. A result is served only to a fetch that read that
+  same value, and stored only if the memory still stands for it when the query returns.
+- Many requests in flight share one counter read: a fetch joins the next read to begin (never
+  one already under way, which could have begun before it), so under load the counter costs
+  one round trip for everybody waiting, and at rest one per fetch.
+"""
+
+import asyncio
+from typing import Any
+
+import psycopg
+from sqlalchemy import Dialect, Engine
+
+from uforge_mock.store.change_tracking import VERSION_QUERY
+from uforge_mock.store.prepared import PreparedQuery
+
+# Results kept at most; more distinct reads between two commits start the memory afresh.
+MEMORY_SIZE = 4096
+# Connections running the queries whose results are not remembered (one more reads the counter).
+QUERY_CONNECTIONS = 4
+
+
+class PostgresReader:
+    def __init__(self, engine: Engine) -> None:
+        self.dialect: Dialect = engine.dialect
+        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._counter: psycopg.AsyncConnection[Any] | None = None
+        self._idle: list[psycopg.AsyncConnection[Any]] = []
+        self._opened = 0
+        self._freed: asyncio.Condition | None = None
+        # Fetches waiting for the next counter read, and the task reading it for them.
+        self._waiting: list[asyncio.Future[int]] = []
+        self._reading: asyncio.Task[None] | None = None
+        self._version: int | None = None
+        self._results: dict[tuple[Any, ...], list[Any]] = {}
+        # Observable (tests, diagnostics): counter reads and queries run.
+        self.counter_reads = 0
+        self.queries = 0
+
+    async def fetch(self, query: PreparedQuery, params: dict[str, Any]) -> list[Any]:
+        """The rows of `query`, as committed in the store when the call began, or later."""
+        self._on_this_loop()
+        version = await self._next_version()
+        if version != self._version:
+            self._results.clear()
+            self._version = version
+        key = (query, *params.items())
+        rows = self._results.get(key)
+        if rows is None:
+            rows = await self._query(query, params)
+            # Kept only if the memory still stands for the value read before the query.
+            if self._version == version:
+                if len(self._results) >= MEMORY_SIZE:
+                    self._results.clear()
+                self._results[key] = rows
+        return rows
+
+    # ------------------------------------------------------------ the counter
+
+    def _next_version(self) -> "asyncio.Future[int]":
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiting.append(future)
+        if self._reading is None:
+            self._reading = asyncio.get_running_loop().create_task(self._read_counter())
+        return future
+
+    async def _read_counter(self) -> None:
+        """Read the counter for the fetches waiting, again while more came meanwhile."""
+        try:
+            while self._waiting:
+                # The fetches waiting now: each came before the read below begins.
+                batch, self._waiting = self._waiting, []
+                try:
+                    version = await self._counter_value()
+                except Exception as error:
+                    _settle(batch, None, error)
+                else:
+                    _settle(batch, version, None)
+        finally:
+            self._reading = None
+
+    async def _counter_value(self) -> int:
+        self.counter_reads += 1
+        for attempt in (1, 2):
+            if self._counter is None:
+                self._counter = await self._connect()
+            try:
+                cursor = await self._counter.execute(VERSION_QUERY)
+                row = await cursor.fetchone()
+                assert row is not None, "the change counter has no row"
+                return int(row[0])
+            except psycopg.OperationalError:
+                # A connection the server dropped (a restart): one more try on a new one.
+                _discard(self._counter)
+                self._counter = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------ queries
+
+    async def _query(self, query: PreparedQuery, params: dict[str, Any]) -> list[Any]:
+        self.queries += 1
+        for attempt in (1, 2):
+            connection = await self._take()
+            try:
+                rows = await query.run_async(connection, self.dialect, params)
+            except psycopg.OperationalError:
+                _discard(connection)
+                self._opened -= 1
+                await self._give_back(None)
+                if attempt == 2:
+                    raise
+                continue
+            except BaseException:
+                # A cancelled request may leave the connection mid-query: not reused.
+                _discard(connection)
+                self._opened -= 1
+                await self._give_back(None)
+                raise
+            await self._give_back(connection)
+            return rows
+        raise AssertionError("unreachable")
+
+    async def _take(self) -> "psycopg.AsyncConnection[Any]":
+        assert self._freed is not None
+        async with self._freed:
+            while not self._idle and self._opened >= QUERY_CONNECTIONS:
+                await self._freed.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._opened += 1
+        try:
+            return await self._connect()
+        except BaseException:
+            self._opened -= 1
+            raise
+
+    async def _give_back(self, connection: "psycopg.AsyncConnection[Any] | None") -> None:
+        assert self._freed is not None
+        async with self._freed:
+            if connection is not None:
+                self._idle.append(connection)
+            self._freed.notify()
+
+    async def _connect(self) -> "psycopg.AsyncConnection[Any]":
+        # Autocommit: each SELECT is its own transaction, with a snapshot taken as it starts.
+        return await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+
+    # ------------------------------------------------------------ life
+
+    def _on_this_loop(self) -> None:
+        """Connections belong to the event loop they were opened on: a new loop (a test
+        client's) starts afresh."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self.close()
+            self._loop = loop
+            self._freed = asyncio.Condition()
+
+    def close(self) -> None:
+        for connection in [self._counter, *self._idle]:
+            if connection is not None:
+                _discard(connection)
+        self._counter = None
+        self._idle = []
+        self._opened = 0
+        self._waiting = []
+        self._reading = None
+        self._loop = self._freed = None
+        self._version = None
+        self._results.clear()
+
+
+def _settle(
+    batch: list["asyncio.Future[int]"], version: int | None, error: Exception | None
+) -> None:
+    for future in batch:
+        if future.done():  # a fetch cancelled while it waited
+            continue
+        if version is None:
+            assert error is not None
+            future.set_exception(error)
+        else:
+            future.set_result(version)
+
+
+def _discard(connection: "psycopg.AsyncConnection[Any]") -> None:
+    """Close without waiting for the server (from sync code, or a connection in doubt)."""
+    connection.pgconn.finish()
