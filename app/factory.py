@@ -29,7 +29,6 @@ from uforge_mock.api import openapi
 from uforge_mock.api.direct import DirectRoutes
 from uforge_mock.api.routes import bundle_imports, exports, my_software, platform, users
 from uforge_mock.control import routes as control_routes
-from uforge_mock.control.journal import Journal
 from uforge_mock.control.middleware import ControlPlaneMiddleware
 from uforge_mock.control.plane import ControlPlane
 from uforge_mock.jobs.clock import Clock
@@ -47,7 +46,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     `settings.migrate_on_start` is off."""
     settings = settings or Settings()
     runtime = build_runtime(settings, clock=clock)
-    plane = ControlPlane(Journal(settings.journal_size)) if settings.control_enabled else None
+    plane = ControlPlane.of(runtime) if settings.control_enabled else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -60,10 +59,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # goes back to the collector when the server stops. (Freezing is process-wide: where
         # one process runs several apps, as the tests do, that only costs speed.)
         gc.freeze()
+        if plane is not None:
+            plane.start()
         try:
             yield
         finally:
             gc.unfreeze()
+            if plane is not None:
+                await plane.stop()
             runtime.close()
 
     # The export routes first: clients poll their status, and routes match in order.

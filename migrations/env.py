@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
+import uforge_mock.store.control_tables  # the control plane's tables (store.control_tables)
 import uforge_mock.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from uforge_mock.store.change_tracking import CHANGES_TABLE
 

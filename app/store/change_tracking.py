@@ -32,7 +32,7 @@ TRUNCATE_TRIGGER = "uforge_changes_truncate"
 # Tables whose changes say nothing of what servers remember: Alembic's own, and the counter.
 # A table of the control plane that servers do not read through remembered reads (a journal
 # written on every request) belongs here too, or every request would forget every result.
-EXEMPT = frozenset({"alembic_version", CHANGES_TABLE})
+EXEMPT = frozenset({"alembic_version", CHANGES_TABLE, "control_journal"})
 
 # The statement a server reads before serving a remembered result.
 VERSION_QUERY = f"SELECT version FROM {CHANGES_TABLE}"
