@@ -20,7 +20,7 @@ from tests.servers import server_processes, uforge_mock
 from uforge_mock.store import change_tracking, queries
 from uforge_mock.store.database import Database
 from uforge_mock.store.engine import create_store_engine, migrate_to_head
-from uforge_mock.store.postgres_reads import PostgresReader
+from uforge_mock.store.postgres_reads import REUSE_SECONDS, PostgresReader
 
 pytestmark = pytest.mark.postgresql
 
@@ -146,8 +146,13 @@ def reader_of(database: Database) -> PostgresReader:
 
 
 async def guest_hash(database: Database) -> str | None:
-    user = queries.user_from_rows(await database.fetch(queries.USER_BY_LOGIN, login="guest"))
-    return None if user is None else user.password_hash
+    """The guest's password hash, read as a new request reads it: in a task of its own."""
+
+    async def read() -> str | None:
+        user = queries.user_from_rows(await database.fetch(queries.USER_BY_LOGIN, login="guest"))
+        return None if user is None else user.password_hash
+
+    return await asyncio.create_task(read())
 
 
 async def psql_async(url: str, sql: str) -> None:
@@ -155,17 +160,45 @@ async def psql_async(url: str, sql: str) -> None:
 
 
 def test_a_repeated_fetch_runs_its_query_once_while_nothing_commits(database: Database) -> None:
-    async def reads() -> list[list[Any]]:
-        return [
-            await database.fetch(queries.USER_BY_LOGIN, login="guest"),
-            await database.fetch(queries.USER_BY_LOGIN, login="guest"),
-            await database.fetch(queries.USER_BY_LOGIN, login="nobody"),
-        ]
+    async def request(login: str) -> list[Any]:
+        return await asyncio.create_task(database.fetch(queries.USER_BY_LOGIN, login=login))
 
-    first, second, other = asyncio.run(reads())
+    async def requests() -> list[list[Any]]:
+        return [await request("guest"), await request("guest"), await request("nobody")]
+
+    first, second, other = asyncio.run(requests())
     assert first == second and first and other == []
     assert reader_of(database).queries == 2  # guest once, nobody once
-    assert reader_of(database).counter_reads == 3  # but the counter at every fetch
+    assert reader_of(database).counter_reads == 3  # but the counter for every request
+
+
+def test_the_later_fetches_of_a_task_reuse_its_first_counter_read(database: Database) -> None:
+    async def one_request() -> None:
+        await database.fetch(queries.USER_BY_LOGIN, login="guest")
+        await database.fetch(queries.CLOCK_STATE)
+        await database.fetch(queries.USER_BY_LOGIN, login="nobody")
+
+    async def requests() -> int:
+        await asyncio.create_task(one_request())  # connects, and remembers the results
+        before = reader_of(database).counter_reads
+        await asyncio.create_task(one_request())
+        return reader_of(database).counter_reads - before
+
+    # Once for the request: its later fetches came well within REUSE_SECONDS of the first.
+    assert asyncio.run(requests()) == 1
+
+
+def test_a_long_lived_task_reads_the_counter_again_after_a_while(
+    migrated: str, database: Database
+) -> None:
+    async def background() -> None:
+        user = await database.fetch(queries.USER_BY_LOGIN, login="guest")
+        await psql_async(migrated, "UPDATE users SET password_hash = 'changed'")
+        await asyncio.sleep(REUSE_SECONDS)
+        assert await database.fetch(queries.USER_BY_LOGIN, login="guest") != user
+
+    asyncio.run(background())
+    assert reader_of(database).counter_reads == 2
 
 
 def test_many_fetches_at_once_share_counter_reads(database: Database) -> None:

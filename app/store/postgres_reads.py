@@ -16,10 +16,17 @@ Why no stale answer slips through:
   same value, and stored only if the memory still stands for it when the query returns.
 - Many requests in flight share one counter read: a fetch joins the next read to begin (never
   one already under way, which could have begun before it), so under load the counter costs
-  one round trip for everybody waiting, and at rest one per fetch.
+  one round trip for everybody waiting.
+- A request's later fetches reuse the counter value its first fetch read: that read began
+  after the request did, so it counts every commit the request must see. A request is an
+  asyncio task of its own (uvicorn starts one per request), so the value is kept per task, and
+  for `REUSE_SECONDS` at most, so that a long-lived task (no request's) never reads a value
+  older than that.
 """
 
 import asyncio
+import time
+from contextvars import ContextVar
 from typing import Any
 
 import psycopg
@@ -32,6 +39,13 @@ from uforge_mock.store.prepared import PreparedQuery
 MEMORY_SIZE = 4096
 # Connections running the queries whose results are not remembered (one more reads the counter).
 QUERY_CONNECTIONS = 4
+# How long a task's later fetches may reuse the counter value its first fetch read.
+REUSE_SECONDS = 0.1
+
+# The counter value the current task read last: by which reader, when the read began.
+_LAST_READ: ContextVar["tuple[PostgresReader, asyncio.Task[Any] | None, int, float] | None"] = (
+    ContextVar("uforge_mock_last_counter_read", default=None)
+)
 
 
 class PostgresReader:
@@ -57,7 +71,7 @@ class PostgresReader:
     async def fetch(self, query: PreparedQuery, params: dict[str, Any]) -> list[Any]:
         """The rows of `query`, as committed in the store when the call began, or later."""
         self._on_this_loop()
-        version = await self._next_version()
+        version = await self._version_for_this_task()
         if version != self._version:
             self._results.clear()
             self._version = version
@@ -73,6 +87,21 @@ class PostgresReader:
         return rows
 
     # ------------------------------------------------------------ the counter
+
+    async def _version_for_this_task(self) -> int:
+        task = asyncio.current_task()
+        last = _LAST_READ.get()
+        now = time.monotonic()
+        if (
+            last is not None
+            and last[0] is self
+            and last[1] is task
+            and now - last[3] <= REUSE_SECONDS
+        ):
+            return last[2]
+        version = await self._next_version()
+        _LAST_READ.set((self, task, version, now))  # the read began after `now`
+        return version
 
     def _next_version(self) -> "asyncio.Future[int]":
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
