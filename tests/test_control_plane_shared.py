@@ -7,7 +7,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,13 +23,10 @@ from tests.servers import server_process, server_processes
 from uforge_mock.store.change_tracking import VERSION_QUERY
 from uforge_mock.store.journal_store import sidecar_path
 
-CONTROL = {"Authorization": "Bearer shared-secret"}
+TOKEN = "shared-secret"
+CONTROL = {"Authorization": f"Bearer {TOKEN}"}
 JOURNAL_SIZE = 20
-SETTINGS = {
-    "control_enabled": "true",
-    "control_token": "shared-secret",
-    "journal_size": str(JOURNAL_SIZE),
-}
+SIZE = str(JOURNAL_SIZE)
 STATUS = "/api/status"
 
 
@@ -41,6 +38,17 @@ class Servers:
     b: str
 
 
+def serve(folder: Path, database_url: str) -> AbstractContextManager[str]:
+    """One `serve` process with the control API, on the store at `database_url`."""
+    return server_process(
+        folder,
+        database_url=database_url,
+        control_enabled="true",
+        control_token=TOKEN,
+        journal_size=SIZE,
+    )
+
+
 @contextmanager
 def two_servers(backend: str, request: pytest.FixtureRequest, folder: Path) -> Iterator[Servers]:
     """Two `serve` processes on one store: on SQLite started one after the other (the first
@@ -48,15 +56,22 @@ def two_servers(backend: str, request: pytest.FixtureRequest, folder: Path) -> I
     if backend == "sqlite":
         url = f"sqlite:///{folder / 'store' / 'uforge-mock.db'}"
         with (
-            server_process(folder / "a", database_url=url, **SETTINGS) as a,
-            server_process(folder / "b", database_url=url, **SETTINGS) as b,
+            serve(folder / "a", url) as a,
+            serve(folder / "b", url) as b,
         ):
             yield Servers(backend, url, a, b)
         return
     postgres: PostgresServer = request.getfixturevalue("postgres")
     with (
         postgres.database() as url,
-        server_processes(2, folder, database_url=url, **SETTINGS) as (a, b),
+        server_processes(
+            2,
+            folder,
+            database_url=url,
+            control_enabled="true",
+            control_token=TOKEN,
+            journal_size=SIZE,
+        ) as (a, b),
     ):
         yield Servers(backend, url, a, b)
 
