@@ -33,7 +33,7 @@ from uforge_mock.control.middleware import ControlPlaneMiddleware
 from uforge_mock.control.plane import ControlPlane
 from uforge_mock.jobs.clock import Clock
 from uforge_mock.platform.edge import BodyLimit, Edge, Failures
-from uforge_mock.platform.runtime import Runtime, build_runtime
+from uforge_mock.platform.runtime import RUNTIME_SCOPE_KEY, Runtime, build_runtime
 from uforge_mock.settings import UFORGE_PREFIXES, Settings
 from uforge_mock.wire.errors import BadRequest, MethodNotAllowed, NotFound, UForgeException
 from uforge_mock.wire.responses import CONTROL_PREFIX
@@ -123,7 +123,7 @@ class UForgeMockApp(FastAPI):
         **options: Any,
     ) -> None:
         super().__init__(**options)
-        self.state.mock = runtime
+        self.state.mock = self._runtime = runtime
         self.state.control = plane
         self._direct_routers = tuple(direct_routers)
         self.direct_routes: DirectRoutes | None = None
@@ -166,6 +166,7 @@ class UForgeMockApp(FastAPI):
         if self.middleware_stack is None:
             self.middleware_stack = self.build_middleware_stack()
         scope["app"] = self
+        scope[RUNTIME_SCOPE_KEY] = self._runtime
         await self.middleware_stack(scope, receive, send)
 
 
