@@ -16,7 +16,8 @@ Why no stale answer slips through:
   same value, and stored only if the memory still stands for it when the query returns.
 - Many requests in flight share one counter read: a fetch joins the next read to begin (never
   one already under way, which could have begun before it), so under load the counter costs
-  one round trip for everybody waiting.
+  one round trip for everybody waiting. Two reads may be under way at once (on two
+  connections), so that a fetch waits for one round trip, not for the end of another's first.
 - A request's later fetches reuse the counter value its first fetch read: that read began
   after the request did, so it counts every commit the request must see. A request is an
   asyncio task of its own (uvicorn starts one per request), so the value is kept per task, and
@@ -39,6 +40,8 @@ from uforge_mock.store.prepared import PreparedQuery
 MEMORY_SIZE = 4096
 # Connections running the queries whose results are not remembered (one more reads the counter).
 QUERY_CONNECTIONS = 4
+# Counter reads under way at once, each on a connection of its own.
+COUNTER_READS_IN_FLIGHT = 2
 # How long a task's later fetches may reuse the counter value its first fetch read.
 REUSE_SECONDS = 0.1
 
@@ -55,13 +58,16 @@ class PostgresReader:
             hide_password=False
         )
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._counter: psycopg.AsyncConnection[Any] | None = None
+        # Connections reading the counter: all of them, and those free.
+        self._counters: list[psycopg.AsyncConnection[Any]] = []
+        self._free_counters: list[psycopg.AsyncConnection[Any]] = []
         self._idle: list[psycopg.AsyncConnection[Any]] = []
         self._opened = 0
         self._freed: asyncio.Condition | None = None
-        # Fetches waiting for the next counter read, and the task reading it for them.
+        # Fetches waiting for the next counter read, and the reads under way.
         self._waiting: list[asyncio.Future[int]] = []
-        self._reading: asyncio.Task[None] | None = None
+        self._reading = 0
+        self._reader_tasks: set[asyncio.Task[None]] = set()  # held: the loop keeps weak refs
         self._version: int | None = None
         self._results: dict[tuple[Any, ...], list[Any]] = {}
         # Observable (tests, diagnostics): counter reads and queries run.
@@ -106,8 +112,9 @@ class PostgresReader:
     def _next_version(self) -> "asyncio.Future[int]":
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._waiting.append(future)
-        if self._reading is None:
-            self._reading = asyncio.get_running_loop().create_task(self._read_counter())
+        if self._reading < COUNTER_READS_IN_FLIGHT:
+            self._reading += 1
+            self._reader_tasks.add(asyncio.get_running_loop().create_task(self._read_counter()))
         return future
 
     async def _read_counter(self) -> None:
@@ -123,24 +130,32 @@ class PostgresReader:
                 else:
                     _settle(batch, version, None)
         finally:
-            self._reading = None
+            task = asyncio.current_task()
+            if task in self._reader_tasks:  # not a task of a loop since closed
+                self._reader_tasks.discard(task)
+                self._reading -= 1
 
     async def _counter_value(self) -> int:
         self.counter_reads += 1
         for attempt in (1, 2):
-            if self._counter is None:
-                self._counter = await self._connect()
+            if self._free_counters:
+                connection = self._free_counters.pop()
+            else:
+                connection = await self._connect()
+                self._counters.append(connection)
             try:
-                cursor = await self._counter.execute(VERSION_QUERY)
+                cursor = await connection.execute(VERSION_QUERY)
                 row = await cursor.fetchone()
-                assert row is not None, "the change counter has no row"
-                return int(row[0])
             except psycopg.OperationalError:
                 # A connection the server dropped (a restart): one more try on a new one.
-                _discard(self._counter)
-                self._counter = None
+                self._counters.remove(connection)
+                _discard(connection)
                 if attempt == 2:
                     raise
+                continue
+            self._free_counters.append(connection)
+            assert row is not None, "the change counter has no row"
+            return int(row[0])
         raise AssertionError("unreachable")
 
     # ------------------------------------------------------------ queries
@@ -205,14 +220,13 @@ class PostgresReader:
             self._freed = asyncio.Condition()
 
     def close(self) -> None:
-        for connection in [self._counter, *self._idle]:
-            if connection is not None:
-                _discard(connection)
-        self._counter = None
-        self._idle = []
+        for connection in [*self._counters, *self._idle]:
+            _discard(connection)
+        self._counters, self._free_counters, self._idle = [], [], []
         self._opened = 0
         self._waiting = []
-        self._reading = None
+        self._reading = 0
+        self._reader_tasks = set()
         self._loop = self._freed = None
         self._version = None
         self._results.clear()
