@@ -39,14 +39,13 @@ from uforge_mock.api.routes import (
     users,
 )
 from uforge_mock.control import routes as control_routes
-from uforge_mock.control.journal import Journal
 from uforge_mock.control.middleware import ControlPlaneMiddleware
 from uforge_mock.control.plane import ControlPlane
 from uforge_mock.dashboard.routes import PREFIX as DASHBOARD_PREFIX
 from uforge_mock.dashboard.routes import Dashboard
 from uforge_mock.jobs.clock import Clock
 from uforge_mock.platform.edge import BodyLimit, Edge, Failures
-from uforge_mock.platform.runtime import Runtime, build_runtime
+from uforge_mock.platform.runtime import RUNTIME_SCOPE_KEY, Runtime, build_runtime
 from uforge_mock.settings import UFORGE_PREFIXES, Settings
 from uforge_mock.wire.errors import BadRequest, MethodNotAllowed, NotFound, UForgeException
 from uforge_mock.wire.responses import CONTROL_PREFIX
@@ -60,7 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     `settings.migrate_on_start` is off."""
     settings = settings or Settings()
     runtime = build_runtime(settings, clock=clock)
-    plane = ControlPlane(Journal(settings.journal_size)) if settings.control_enabled else None
+    plane = ControlPlane.of(runtime) if settings.control_enabled else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -73,10 +72,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # goes back to the collector when the server stops. (Freezing is process-wide: where
         # one process runs several apps, as the tests do, that only costs speed.)
         gc.freeze()
+        if plane is not None:
+            plane.start()
         try:
             yield
         finally:
             gc.unfreeze()
+            if plane is not None:
+                await plane.stop()
             runtime.close()
 
     # The export routes first: clients poll their status, and routes match in order.
@@ -141,7 +144,7 @@ class UForgeMockApp(FastAPI):
         **options: Any,
     ) -> None:
         super().__init__(**options)
-        self.state.mock = runtime
+        self.state.mock = self._runtime = runtime
         self.state.control = plane
         self._direct_routers = tuple(direct_routers)
         self.direct_routes: DirectRoutes | None = None
@@ -184,6 +187,7 @@ class UForgeMockApp(FastAPI):
         if self.middleware_stack is None:
             self.middleware_stack = self.build_middleware_stack()
         scope["app"] = self
+        scope[RUNTIME_SCOPE_KEY] = self._runtime
         await self.middleware_stack(scope, receive, send)
 
 

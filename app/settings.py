@@ -46,7 +46,8 @@ class Settings(BaseSettings):
         control_enabled: serve the control API under `/_mock` (off by default).
         control_token: the bearer token the control API requires.
         control_open: run the control API without a token (only when said explicitly).
-        journal_size: requests the control API's journal keeps (per server process).
+        journal_size: requests the control API's journal keeps (the newest, of every server
+            sharing the store).
         dashboard: serve the live dashboard at `/` to browsers (on by default; off, `/` is a
             404 `uforgeError` for everyone). Its actions need the control API.
         dashboard_poll_seconds: how often an open dashboard asks for news (0.25 to 60 s).

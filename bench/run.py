@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py                 # full run: 4 rounds x 10 s per scenario
     .venv/bin/python bench/run.py --quick         # smoke run: 2 rounds x 3 s, 100,000 tickets
     .venv/bin/python bench/run.py --competitors   # also WireMock and Prism (npm, see README)
+    .venv/bin/python bench/run.py --database postgresql   # the same on PostgreSQL beside SQLite
 
 It starts, on loopback, each server pinned to one core (`taskset`, --server-core):
 
@@ -18,6 +19,12 @@ scenarios one after the other in each of --rounds rounds (every other round in r
 and the medians are reported: requests/s, p50 and p99 latency, the server's peak RSS during the
 scenario (VmHWM, reset before each run), its CPU time per request, and the ratios to the
 baseline measured in the same rounds. Nothing is timed inside the servers.
+
+With `--database postgresql` a throwaway PostgreSQL cluster is started (as the tests start one,
+tests/postgres.py; pinned to wrk's core, so the servers' core stays theirs) and the small
+store's scenarios run again on a server on it (`pg_*`), beside the SQLite ones in the same
+rounds; then `pg_workers`: one server with `--workers N` on that same database, on both
+cores, behind the same wrk load: several servers sharing one store, their sum.
 """
 
 from __future__ import annotations
@@ -239,6 +246,8 @@ class Scenario:
     expect_status: int
     lua_args: list[str] | None = None  # random tickets (random_tickets.lua) when set
     warmup_factor: float = 1.0
+    # The server runs on every core (wrk's included): other load is counted over all of them.
+    spread: bool = False
     runs: list[dict] = field(default_factory=list)
 
     def wrk_argv(self, *, threads: int, connections: int, duration: float, core: int) -> list:
@@ -307,6 +316,7 @@ def _measure(
             options.quiet_patience,
         )
     peak_reset = server.reset_peak()
+    store_before = store_cpu_ticks(options)
     cpu_before = server.cpu_ticks()
     core_before = core_busy_ticks(options.server_core)
     client_before = core_busy_ticks(options.client_core)
@@ -325,6 +335,7 @@ def _measure(
     )
     elapsed = time.monotonic() - started
     cpu_after = server.cpu_ticks()
+    store_after = store_cpu_ticks(options)
     core_after = core_busy_ticks(options.server_core)
     client_after = core_busy_ticks(options.client_core)
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -342,6 +353,15 @@ def _measure(
         children_before.ru_utime + children_before.ru_stime
     )
     client_busy = (client_after - client_before) / CLOCK_TICKS
+    # The PostgreSQL cluster (when there is one) runs on wrk's core: its work is the
+    # scenario's, not other processes'.
+    store_cpu = (store_after - store_before) / CLOCK_TICKS
+    foreign_server = max(core_busy - server_cpu, 0.0) / elapsed
+    foreign_client = max(client_busy - wrk_cpu - store_cpu, 0.0) / elapsed
+    if scenario.spread:
+        foreign_server = foreign_client = (
+            max(core_busy + client_busy - server_cpu - wrk_cpu - store_cpu, 0.0) / elapsed
+        )
     result.update(
         rps=requests / seconds,
         peak_kib=server.peak_kib(),
@@ -349,12 +369,55 @@ def _measure(
         cpu_us_per_request=server_cpu / requests * 1e6 if requests else float("nan"),
         server_cpu_share=server_cpu / elapsed,
         wrk_cpu_share=wrk_cpu / elapsed,
-        # Core time that neither the server nor wrk accounts for: other processes.
-        foreign_core_share=max(core_busy - server_cpu, 0.0) / elapsed,
-        foreign_client_core_share=max(client_busy - wrk_cpu, 0.0) / elapsed,
+        store_cpu_us_per_request=store_cpu / requests * 1e6 if requests else float("nan"),
+        # Core time that neither the server, wrk nor the store accounts for: other processes.
+        foreign_core_share=foreign_server,
+        foreign_client_core_share=foreign_client,
         waited_for_quiet_s=round(waited, 1),
     )
     return result
+
+
+def store_cpu_ticks(options: argparse.Namespace) -> int:
+    """CPU ticks of the PostgreSQL cluster so far (0 without one)."""
+    postmaster = getattr(options, "postmaster_pid", None)
+    if postmaster is None:
+        return 0
+    return sum(_cpu_ticks(pid) for pid in process_tree(postmaster))
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+def start_postgres(stack: contextlib.ExitStack, core: int) -> tuple[str, int]:
+    """A throwaway cluster (tests/postgres.py), its processes pinned to `core`, and a database
+    on it: the database's URL and the postmaster's pid."""
+    sys.path.insert(0, str(HERE.parent))
+    from tests.postgres import PostgresServer, throwaway_cluster  # the tests' own cluster
+
+    mask = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {core})  # inherited by pg_ctl and the postmaster it starts
+    try:
+        cluster = stack.enter_context(throwaway_cluster())
+    finally:
+        os.sched_setaffinity(0, mask)
+    server = PostgresServer(cluster)
+    name = server.create_database()
+    port = str(server.url.port)
+    postmaster = next(
+        pid
+        for pid in (int(entry) for entry in os.listdir("/proc") if entry.isdigit())
+        if _is_postmaster(pid, port)
+    )
+    return server.database_url(name), postmaster
+
+
+def _is_postmaster(pid: int, port: str) -> bool:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return Path(argv[0].decode()).name == "postgres" and port.encode() in argv
 
 
 # ---------------------------------------------------------------- setup
@@ -626,6 +689,35 @@ def targets(summaries: dict, servers: dict[str, Server]) -> list[str]:
     return lines
 
 
+def postgres_targets(summaries: dict, options: argparse.Namespace) -> list[str]:
+    """The PostgreSQL-backed server against the SQLite-backed one, and N servers against one."""
+    if "pg_xml200" not in summaries or "xml200" not in summaries:
+        return []
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    sqlite, postgres = summaries["xml200"], summaries["pg_xml200"]
+    ratio = postgres["rps"] / sqlite["rps"]
+    p99 = postgres["p99_ms"] / sqlite["p99_ms"]
+    lines = [
+        f"| PostgreSQL 200 XML ≥ 0.5x SQLite's (stretch 0.8x) | {ratio:.2f}x "
+        f"({postgres['rps']:,.0f} vs {sqlite['rps']:,.0f}) | {verdict(ratio >= 0.5)}"
+        f"{', stretch met' if ratio >= 0.8 else ''} |",
+        f"| PostgreSQL p99 ≤ 2x SQLite's | {p99:.2f}x ({postgres['p99_ms']:.1f} vs "
+        f"{sqlite['p99_ms']:.1f} ms) | {verdict(p99 <= 2.0)} |",
+    ]
+    if "pg_workers" in summaries:
+        several = summaries["pg_workers"]
+        scale = several["rps"] / postgres["rps"]
+        lines.append(
+            f"| {options.workers} servers on one PostgreSQL ≥ 1.6x one (wrk shares a core "
+            f"with them) | {scale:.2f}x ({several['rps']:,.0f} vs {postgres['rps']:,.0f}) "
+            f"| {verdict(scale >= 1.6)} |"
+        )
+    return lines
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -661,6 +753,19 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         default=HERE / ".npm",
         help="npm --prefix where wiremock and @stoplight/prism-cli are installed (bench/.npm)",
+    )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="postgresql: also the small store's scenarios on a throwaway PostgreSQL cluster, "
+        "and several servers on it (--workers) behind the same load (sqlite: SQLite only)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="worker processes of the several-servers scenario on PostgreSQL (2)",
     )
     parser.add_argument("--server-core", type=int, default=0, help="core of the servers (0)")
     parser.add_argument("--client-core", type=int, default=1, help="core of wrk (1)")
@@ -709,24 +814,31 @@ def main(argv: list[str] | None = None) -> int:
     command_line = "python bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
     work = Path(tempfile.mkdtemp(prefix="uforge-bench-"))
     servers: list[Server] = []
-    try:
-        return _benchmark(options, work, servers, command_line.strip())
-    finally:
-        for server in servers:
-            server.stop()
-        if options.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+    with contextlib.ExitStack() as stack:
+        try:
+            return _benchmark(options, work, servers, command_line.strip(), stack)
+        finally:
+            for server in servers:
+                server.stop()
+            if options.keep:
+                print(f"kept {work}")
+            else:
+                shutil.rmtree(work, ignore_errors=True)
 
 
 def _benchmark(
-    options: argparse.Namespace, work: Path, servers: list[Server], command_line: str
+    options: argparse.Namespace,
+    work: Path,
+    servers: list[Server],
+    command_line: str,
+    stack: contextlib.ExitStack,
 ) -> int:
     uforge = find_uforge_mock()
     core = options.server_core
     started_at = datetime.now(UTC)
     scenario_count = 8 + (2 if options.competitors else 0)
+    if options.database == "postgresql":
+        scenario_count += 7
     # The running export must still run at the end, waits for a quiet machine included.
     runs = scenario_count * (options.rounds + 1)
     estimate = scenario_count * (options.rounds * (options.duration + 1.5) + options.warmup * 20)
@@ -783,6 +895,47 @@ def _benchmark(
     small.wait_ready("/api/status", timeout=120)
     if big is not None:
         big.wait_ready("/api/status", timeout=120)
+
+    on_postgres: Server | None = None
+    workers: Server | None = None
+    if options.database == "postgresql":
+        print("starting a throwaway PostgreSQL cluster", flush=True)
+        url, options.postmaster_pid = start_postgres(stack, options.client_core)
+        port = free_port()
+        on_postgres = Server(
+            "uforge-pg",
+            pinned(core, [*uforge, "serve", "--no-demo", "--seed", str(seed), "--port", str(port)]),
+            port,
+            env={"UFORGE_MOCK_DATA_DIR": str(work / "pg"), "UFORGE_MOCK_DATABASE_URL": url},
+            log=work / "uforge-pg.log",
+        )
+        servers.append(on_postgres)
+        on_postgres.start()
+        on_postgres.wait_ready("/api/status", timeout=120)
+        # The same database, already seeded: N servers sharing it, on every core (wrk's too).
+        port = free_port()
+        every_core = f"{options.server_core},{options.client_core}"
+        workers = Server(
+            f"uforge-pg-{options.workers}w",
+            [
+                "taskset",
+                "-c",
+                every_core,
+                *uforge,
+                "serve",
+                "--no-demo",
+                "--workers",
+                str(options.workers),
+                "--port",
+                str(port),
+            ],
+            port,
+            env={"UFORGE_MOCK_DATA_DIR": str(work / "pg-workers"), "UFORGE_MOCK_DATABASE_URL": url},
+            log=work / "uforge-pg-workers.log",
+        )
+        servers.append(workers)
+        workers.start()
+        workers.wait_ready("/api/status", timeout=120)
 
     fixed_path = dataset.ticket_path(dataset.FIXED_TICKET)
     owner = dataset.owner_of_ticket(dataset.FIXED_TICKET)
@@ -844,8 +997,9 @@ def _benchmark(
         for server in (wiremock, prism):
             server.wait_ready("/", timeout=120)
 
-    # Each user's credentials are checked (argon2, ~0.2 s) once, before any measurement.
-    for server in (small, big):
+    # Each user's credentials are checked (argon2, ~0.2 s) once, before any measurement (by
+    # each worker: a few times more where there are several).
+    for server in (small, big, on_postgres, workers, workers, workers):
         if server is None:
             continue
         for user in range(dataset.USERS):
@@ -935,6 +1089,32 @@ def _benchmark(
                 {"Accept": XML},
                 200,
                 lua_args=[str(options.big_tickets), "/api", *layout, *every_auth],
+            )
+        )
+    if on_postgres is not None and workers is not None:
+        # The small store's scenarios again, the store on PostgreSQL.
+        for scenario in list(scenarios[1:7]):
+            scenarios.append(
+                Scenario(
+                    f"pg_{scenario.key}",
+                    f"{scenario.title} (PostgreSQL)",
+                    on_postgres,
+                    scenario.path,
+                    scenario.headers,
+                    scenario.expect_status,
+                    lua_args=scenario.lua_args,
+                )
+            )
+        scenarios.append(
+            Scenario(
+                "pg_workers",
+                f"200 XML, authenticated, {options.workers} servers on one PostgreSQL "
+                "(every core, wrk's too)",
+                workers,
+                fixed_path,
+                xml_headers,
+                200,
+                spread=True,
             )
         )
     if wiremock is not None and prism is not None:
@@ -1033,6 +1213,7 @@ def _benchmark(
     )
     by_name = {server.name: server for server in servers}
     goal_lines = targets(summaries, by_name) if "xml200" in summaries and "304" in summaries else []
+    goal_lines += postgres_targets(summaries, options)
     percent = re.compile(rb"<percentage>(\d+)</percentage>")
     live_note = (
         f"Running export: {percent.search(live_before).group(1).decode()} % before the rounds, "
@@ -1048,7 +1229,14 @@ def _benchmark(
         f"Started {started_at:%Y-%m-%d %H:%M} UTC; {options.rounds} rounds x "
         f"{options.duration:g} s per scenario after {options.warmup:g} s of warm-up; wrk "
         f"-t{options.threads} -c{options.connections} on core {options.client_core}, servers "
-        f"on core {options.server_core}. Medians over the rounds; peak RSS is the largest.",
+        f"on core {options.server_core}. Medians over the rounds; peak RSS is the largest."
+        + (
+            f" PostgreSQL ({options.database}) on core {options.client_core} with wrk; "
+            f"pg_workers: {options.workers} workers on cores {options.server_core} and "
+            f"{options.client_core}, sharing wrk's core."
+            if options.database == "postgresql"
+            else ""
+        ),
         "",
         *table,
         "",

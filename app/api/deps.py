@@ -9,11 +9,12 @@ routes, which are not hot, use `RuntimeDep`.
 """
 
 import asyncio
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from uforge_mock.platform.runtime import Runtime
+from uforge_mock.platform.runtime import RUNTIME_SCOPE_KEY, Runtime
 from uforge_mock.platform.security import (
     authenticate_api_key,
     authenticate_basic,
@@ -25,13 +26,18 @@ from uforge_mock.store import queries as store
 from uforge_mock.store.models import MAX_ID
 from uforge_mock.store.queries import MySoftwareRecord, UserRecord
 from uforge_mock.wire.errors import Forbidden, MySoftwareNotFound, UserNotFound
+from uforge_mock.wire.responses import request_header
 
 SOFTWARE_UPLOAD = "software_upload"
 APPLIANCE_CREATE = "appliance_create"
 
 
 def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.mock
+    # The scope's: `app.state.mock` is three lookups, one a Python call, asked several times
+    # by every request.
+    runtime: Runtime | None = request.scope.get(RUNTIME_SCOPE_KEY)
+    if runtime is None:
+        runtime = request.app.state.mock
     return runtime
 
 
@@ -59,30 +65,26 @@ async def authenticated_user(request: Request) -> UserRecord:
 
             return await authenticate_api_key(signed, load_key=load_key)
 
-    async def load_user(login: str) -> UserRecord | None:
-        if store.unstorable(login):
-            return None
-        return store.user_from_rows(await database.fetch(store.USER_BY_LOGIN, login=login))
-
-    async def client_gone() -> None:
-        # Only called while a check waits for its turn (never on a remembered credential), so
-        # a flood of clients that give up leaves no hashing behind. The client's leaving is an
-        # `http.disconnect` from `receive`; a request with a body is not watched, since reading
-        # it here would take it from the handler.
-        headers = request.headers
-        if "transfer-encoding" in headers or headers.get("content-length", "0") != "0":
-            await asyncio.get_running_loop().create_future()  # waits until cancelled
-        while (await request.receive())["type"] != "http.disconnect":
-            # The request's empty body, taken here: kept where Starlette reads it from, so
-            # that a later read of the body gets it rather than waiting for the client to go.
-            request._body = b""
-
     return await authenticate_basic(
-        request.headers.get("authorization"),
-        load_user=load_user,
+        request_header(request, b"authorization"),
+        load_user=runtime.user_by_login,
         verifier=runtime.verifier,
-        client_gone=client_gone,
+        client_gone=partial(_client_gone, request),
     )
+
+
+async def _client_gone(request: Request) -> None:
+    """Completes when the client of `request` has gone. Only called while a check waits for its
+    turn (never on a remembered credential), so a flood of clients that give up leaves no
+    hashing behind. The client's leaving is an `http.disconnect` from `receive`; a request
+    with a body is not watched, since reading it here would take it from the handler."""
+    headers = request.headers
+    if "transfer-encoding" in headers or headers.get("content-length", "0") != "0":
+        await asyncio.get_running_loop().create_future()  # waits until cancelled
+    while (await request.receive())["type"] != "http.disconnect":
+        # The request's empty body, taken here: kept where Starlette reads it from, so that a
+        # later read of the body gets it rather than waiting for the client to go.
+        request._body = b""
 
 
 def _raw_path(request: Request) -> str:

@@ -145,6 +145,9 @@ class ExportFamily:
     wording: JobWording = EXPORT
     _uri_template: str = field(init=False, repr=False, compare=False)
     _uid_first: bool = field(init=False, repr=False, compare=False)
+    _digests: dict[tuple[str, str, int, int], str] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         # The resource's URI as a %-template of (owner, id): every status request writes one,
@@ -192,7 +195,13 @@ class ExportFamily:
 
     def status_digest(self, export: ExportRecord, state: ExportState) -> str:
         """The status's digest: its state and where it lives (owner and resource in its URIs)."""
-        return content_digest(state.digest, self.export_uri(export))
+        key = (state.digest, export.owner_login, export.resource_id, export.facts.db_id)
+        digest = self._digests.get(key)
+        if digest is None:  # remembered: every poll asks it
+            if len(self._digests) >= 4096:
+                self._digests.clear()
+            digest = self._digests[key] = content_digest(state.digest, self.export_uri(export))
+        return digest
 
     async def valid_export(self, request: Request) -> ExportRecord:
         """The export `{eid}` of the resource named in the path, owned by `{uid}`, after the
@@ -203,9 +212,8 @@ class ExportFamily:
         runtime = runtime_of(request)
         resource_id, export_id = parse_id(resource), parse_id(eid)
         if export_id is not None and resource_id is not None:
-            export = self.tickets.from_rows(
-                await runtime.database.fetch(self.tickets.BY_ID, db_id=export_id)
-            )
+            rows = await runtime.database.fetch(self.tickets.BY_ID, db_id=export_id)
+            export = runtime.conversions.of(rows, self.tickets.from_rows)
             if export and export.resource_id == resource_id and export.owner_login == uid:
                 return export
         # Say which of the two ids is wrong.

@@ -68,7 +68,10 @@ def add_ctl_parser(commands: Any) -> None:
     clock.add_argument("value", nargs="?", help="an instant (freeze, set) or a duration (advance)")
     clock.set_defaults(ctl=_clock)
 
-    requests = sub.add_parser("requests", help="the journal of UForge requests, newest last")
+    requests = sub.add_parser(
+        "requests",
+        help="the journal of UForge requests (of every server on the store), newest last",
+    )
     requests.add_argument("--method")
     requests.add_argument("--path", help="a glob on the path, e.g. '*/status'")
     requests.add_argument("--limit", type=int, help="only the newest N")
@@ -247,7 +250,8 @@ def _requests(arguments: argparse.Namespace, control: _Control) -> None:
         {**entry, "user": entry["headers"].get("authorization", "-"), "ms": entry["durationMs"]}
         for entry in body["requests"]
     ]
-    emit(arguments, body, table(rows, ["id", "time", "method", "path", "status", "ms", "user"]))
+    columns = ["id", "time", "method", "path", "status", "ms", "user", "server"]
+    emit(arguments, body, table(rows, columns))
 
 
 def _faults(arguments: argparse.Namespace, control: _Control) -> None:

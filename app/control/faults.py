@@ -1,14 +1,28 @@
 """Faults injected into the UForge routes: latency (fixed or a random range), an error status,
 or a dropped connection, for requests matching a method and a path glob; for the next N
-requests or with a probability."""
+requests or with a probability.
 
-import itertools
+The faults live in the store (`store.control_tables`), so a fault added through any server
+applies on every server sharing it, and a fault's `times` is counted once across them (each
+use is a conditional decrement in the store). Each request reads them through the remembered
+reads (`database.fetch`): with no fault set, that is an empty result from memory.
+"""
+
+import asyncio
+import logging
 import random
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from uforge_mock.store import control_tables as store
+from uforge_mock.store.control_tables import ACTIVE_FAULTS, FaultRecord
+from uforge_mock.store.database import Database
+
+log = logging.getLogger("uforge_mock")
 
 
 class FaultSpec(BaseModel):
@@ -44,12 +58,16 @@ class FaultSpec(BaseModel):
         return self
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Fault:
+    """A fault as the hot path applies it."""
+
     id: int
     spec: FaultSpec
-    remaining: int | None
-    hits: int = 0
+
+    @property
+    def counted(self) -> bool:
+        return self.spec.times is not None
 
     def matches(self, method: str, path: str) -> bool:
         return (self.spec.method == "*" or self.spec.method.upper() == method) and fnmatchcase(
@@ -61,52 +79,87 @@ class Fault:
         high = self.spec.latencyMaxMs if self.spec.latencyMaxMs is not None else low
         return (chance.uniform(low, high) if high > low else low) / 1000
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            **self.spec.model_dump(exclude_none=True),
-            "remaining": self.remaining,
-            "hits": self.hits,
-        }
+
+def fault_json(record: FaultRecord) -> dict[str, Any]:
+    return {"id": record.id, **record.spec, "remaining": record.remaining, "hits": record.hits}
 
 
-@dataclass
-class FaultTable:
-    """The faults of one server process, first added first applied."""
+class SharedFaults:
+    """The faults of every server on the store, first added first applied.
 
-    faults: list[Fault] = field(default_factory=list)
-    chance: random.Random = field(default_factory=random.Random)
-    _ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
+    A counted fault (`times`) is used in the store before it applies: of two servers taking
+    its last use at once, one gets it. The hits of an unlimited fault are counted here and
+    added to the store in the background (`flush_hits`), never making a request wait.
+    """
 
-    def add(self, spec: FaultSpec) -> Fault:
-        fault = Fault(id=next(self._ids), spec=spec, remaining=spec.times)
-        self.faults.append(fault)
-        return fault
+    def __init__(self, database: Database, *, chance: random.Random | None = None) -> None:
+        self.database = database
+        self.chance = chance or random.Random()
+        # The last result of ACTIVE_FAULTS read, and its faults: the remembered reads answer
+        # the same list object while the store is unchanged, so it is parsed once.
+        self._rows: list[Any] | None = None
+        self._faults: tuple[Fault, ...] = ()
+        self._hits: Counter[int] = Counter()
+        self._hits_lock = asyncio.Lock()
 
-    def remove(self, fault_id: int) -> bool:
-        before = len(self.faults)
-        self.faults = [fault for fault in self.faults if fault.id != fault_id]
-        return len(self.faults) < before
+    def start(self) -> None:
+        """On the event loop that will serve (a lock belongs to one loop)."""
+        self._hits_lock = asyncio.Lock()
 
-    def clear(self) -> int:
-        count = len(self.faults)
-        self.faults = []
-        return count
-
-    def take(self, method: str, path: str) -> Fault | None:
+    async def take(self, method: str, path: str) -> Fault | None:
         """The fault that applies to this request, if any (a counted fault is used up)."""
-        for fault in self.faults:
+        rows = await self.database.fetch(ACTIVE_FAULTS)
+        if not rows:
+            return None
+        for fault in self._active(rows):
             if not fault.matches(method, path):
                 continue
-            if (
-                fault.spec.probability is not None
-                and self.chance.random() >= fault.spec.probability
-            ):
+            probability = fault.spec.probability
+            if probability is not None and self.chance.random() >= probability:
                 continue
-            fault.hits += 1
-            if fault.remaining is not None:
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self.faults.remove(fault)
+            if fault.counted:
+                if not await self.database.write(store.use_once, fault_id=fault.id):
+                    continue  # its last use went to another request, here or elsewhere
+            else:
+                self._hits[fault.id] += 1
             return fault
         return None
+
+    def _active(self, rows: list[Any]) -> tuple[Fault, ...]:
+        if rows is not self._rows:
+            known = {fault.id: fault for fault in self._faults}
+            self._faults = tuple(
+                known.get(fault_id) or Fault(fault_id, FaultSpec.model_validate_json(spec))
+                for fault_id, spec in rows
+            )
+            self._rows = rows
+        return self._faults
+
+    async def add(self, spec: FaultSpec) -> FaultRecord:
+        return await self.database.write(
+            store.add_fault, spec=spec.model_dump(exclude_none=True), times=spec.times
+        )
+
+    async def listing(self) -> list[FaultRecord]:
+        """Every fault, with the hits of every server (this one's counted to now; another's
+        up to its last flush)."""
+        await self.flush_hits()
+        return await self.database.read(store.all_faults)
+
+    async def remove(self, fault_id: int) -> bool:
+        return await self.database.write(store.remove_fault, fault_id=fault_id)
+
+    async def clear(self) -> int:
+        self._hits.clear()
+        return await self.database.write(store.clear_faults)
+
+    async def flush_hits(self) -> None:
+        """Add the hits counted here to the store."""
+        async with self._hits_lock:
+            if not self._hits:
+                return
+            hits, self._hits = dict(self._hits), Counter()
+            try:
+                await self.database.write(store.count_hits, hits=hits)
+            except Exception:
+                log.warning("the hits of %d faults were not counted", len(hits), exc_info=True)

@@ -1,77 +1,146 @@
-"""The journal of requests the UForge routes received, newest last, bounded in size.
+"""The journal of requests the UForge routes received, on every server sharing the store,
+newest last, bounded in size.
+
+A request never waits on the store for it: each server notes its requests in memory (a few
+field references, nothing computed), and writes them in batches in the background
+(`ControlPlane`), redacted then, a batch at most every `FLUSH_INTERVAL_SECONDS`. When the store
+falls behind the requests, the oldest notes waiting past `WAITING_AT_MOST` are dropped (and
+counted: `dropped`). Reading the journal through a server writes that server's notes first,
+so it lists every request that server answered; another server's newest requests appear
+within one flush interval. Each entry names its server (`host:port/pid`).
 
 Credentials never enter it: the Authorization header keeps its scheme and, for Basic, the
 login; passwords, tokens, cookies and API-key signatures are replaced by `<redacted>`.
 """
 
+import asyncio
 import base64
 import binascii
-import itertools
+import logging
+import os
+import time
 from collections import deque
-from dataclasses import dataclass
-from datetime import datetime
-from fnmatch import fnmatchcase
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
+
+import anyio
+
+from uforge_mock.store.journal_store import JournalEntry, JournalStore, NewEntry
+
+log = logging.getLogger("uforge_mock")
 
 REDACTED = "<redacted>"
 _SECRET_HEADERS = {"cookie", "proxy-authorization", "x-api-key"}
 _SECRET_QUERY = {"signature", "password", "secretKey", "secretkey"}
 
+# How long a noted request waits at most before its batch is written (the delay before
+# another server's reader sees it).
+FLUSH_INTERVAL_SECONDS = 0.15
+# Notes waiting at most (or the journal's size, if larger): past it, while the store falls
+# behind, the oldest are dropped.
+WAITING_AT_MOST = 10_000
 
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
-    id: int
-    time: datetime
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    status: int | None
-    duration_ms: float
+# A request as noted on the hot path: (wall time, method, path, query string, headers,
+# the server's address, status, duration in ms).
+Noted = tuple[float, str, str, bytes, list[tuple[bytes, bytes]], Any, int | None, float]
 
-    def as_json(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "time": self.time.isoformat(),
-            "method": self.method,
-            "path": self.path,
-            "query": self.query,
-            "headers": self.headers,
-            "status": self.status,
-            "durationMs": round(self.duration_ms, 3),
-        }
+
+def entry_json(entry: JournalEntry) -> dict[str, object]:
+    return {
+        "id": entry.id,
+        "server": entry.server,
+        "time": entry.time.isoformat(),
+        "method": entry.method,
+        "path": entry.path,
+        "query": entry.query,
+        "headers": entry.headers,
+        "status": entry.status,
+        "durationMs": round(entry.duration_ms, 3),
+    }
 
 
 class Journal:
-    def __init__(self, size: int = 1000) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=size)
-        self._ids = itertools.count(1)
+    """This server's side of the shared journal: its notes waiting to be written, and the
+    reads (which write them first)."""
 
-    def record(
+    def __init__(self, store: JournalStore, *, size: int = 1000) -> None:
+        self.store = store
+        self.size = size
+        self._waiting: deque[Noted] = deque(maxlen=max(size, WAITING_AT_MOST))
+        self._lock = asyncio.Lock()
+        # Notes dropped because the store fell behind (or failed).
+        self.dropped = 0
+        self._pid = os.getpid()
+        self._names: dict[Any, str] = {}
+
+    def start(self) -> None:
+        """On the event loop that will serve (a lock belongs to one loop)."""
+        self._lock = asyncio.Lock()
+
+    def note(
         self,
         *,
-        time: datetime,
         method: str,
         path: str,
-        query: str,
+        query: bytes,
         headers: list[tuple[bytes, bytes]],
+        server: Any,
         status: int | None,
         duration_ms: float,
-    ) -> JournalEntry:
-        entry = JournalEntry(
-            id=next(self._ids),
-            time=time,
+    ) -> None:
+        """Note a request (on the hot path: nothing is computed or written here)."""
+        if len(self._waiting) == self._waiting.maxlen:
+            self.dropped += 1
+        self._waiting.append(
+            (time.time(), method, path, query, headers, server, status, duration_ms)
+        )
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    async def flush(self) -> None:
+        """Write the notes waiting now (after a batch being written, if any)."""
+        async with self._lock:
+            if not self._waiting:
+                return
+            batch = list(self._waiting)
+            self._waiting.clear()
+            try:
+                await anyio.to_thread.run_sync(self._write, batch)
+            except Exception:
+                self.dropped += len(batch)
+                log.warning("%d journal entries were not written", len(batch), exc_info=True)
+
+    def _write(self, batch: list[Noted]) -> None:
+        self.store.append([self._entry(noted) for noted in batch], keep=self.size)
+
+    def _entry(self, noted: Noted) -> NewEntry:
+        wall, method, path, query, headers, server, status, duration_ms = noted
+        return NewEntry(
+            server=self._name(server),
+            time=datetime.fromtimestamp(wall, UTC),
             method=method,
             path=path,
-            query=redact_query(query),
+            query=redact_query(query.decode("latin-1")),
             headers=redact_headers(headers),
             status=status,
             duration_ms=duration_ms,
         )
-        self._entries.append(entry)
-        return entry
 
-    def page(
+    def _name(self, server: Any) -> str:
+        """`host:port/pid`: the address the request arrived on, and this process."""
+        key = tuple(server) if server else None  # a list, from some servers
+        name = self._names.get(key)
+        if name is None:
+            host, port = key or ("?", None)
+            address = f"[{host}]" if ":" in str(host) else str(host)
+            name = f"{address}:{port}/{self._pid}" if port is not None else f"{address}/{self._pid}"
+            self._names[key] = name
+        return name
+
+    async def page(
         self,
         *,
         limit: int,
@@ -79,38 +148,20 @@ class Journal:
         method: str | None = None,
         path: str | None = None,
     ) -> tuple[list[JournalEntry], bool]:
-        """At most `limit` matching entries, oldest first: the first ones with an id above
-        `after`, or without `after` the newest ones. The flag says whether more matching
-        entries follow the page's last one (a page of the newest has none after it). `path`
-        is a glob (`*/status`), `method` case-insensitive."""
-        if after is None:
-            newest: deque[JournalEntry] = deque(maxlen=limit)
-            for entry in reversed(self._entries):
-                if _matches(entry, method, path):
-                    newest.appendleft(entry)
-                    if len(newest) == limit:
-                        break
-            return list(newest), False
-        # Ids follow one another: the entries after `after` start at a known place.
-        start = after - self._entries[0].id + 1 if self._entries else 0
-        chosen: list[JournalEntry] = []
-        for entry in itertools.islice(self._entries, max(0, start), None):
-            if _matches(entry, method, path):
-                if len(chosen) == limit:
-                    return chosen, True
-                chosen.append(entry)
-        return chosen, False
+        """A page of every server's entries (`JournalStore.page`), this server's written
+        first."""
+        await self.flush()
+        return await anyio.to_thread.run_sync(
+            lambda: self.store.page(limit=limit, after=after, method=method, path=path)
+        )
 
-    def clear(self) -> int:
-        count = len(self._entries)
-        self._entries.clear()
-        return count
+    async def clear(self) -> int:
+        """Empty the journal of every server (this one's notes too); how many it held."""
+        await self.flush()
+        return await anyio.to_thread.run_sync(self.store.clear)
 
-
-def _matches(entry: JournalEntry, method: str | None, path: str | None) -> bool:
-    return (method is None or entry.method == method.upper()) and (
-        path is None or fnmatchcase(entry.path, path)
-    )
+    def close(self) -> None:
+        self.store.close()
 
 
 def redact_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:

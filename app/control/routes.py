@@ -12,9 +12,10 @@ PATCH  /_mock/applianceexports/{eid}  change an appliance export ticket, as /_mo
 GET    /_mock/applianceexports        the appliance export tickets and their status, in pages
 PATCH  /_mock/applianceimports/{iid}  change an appliance import, as /_mock/bundleimports/{sbid}
 GET    /_mock/applianceimports        the appliance imports and their status, a page at a time
-GET    /_mock/requests         the journal of UForge requests (filter: method, path glob; pages)
+GET    /_mock/requests         the journal of UForge requests, of every server on the store
+                               (filter: method, path glob; pages)
 DELETE /_mock/requests         empty the journal
-GET    /_mock/faults           the injected faults
+GET    /_mock/faults           the injected faults (they apply on every server on the store)
 POST   /_mock/faults           inject one
 DELETE /_mock/faults[/{id}]    remove them all, or one
 """
@@ -35,7 +36,7 @@ from uforge_mock.api.routes.appliance_exports import APPLIANCE_EXPORTS
 from uforge_mock.api.routes.appliance_imports import import_state as appliance_import_state
 from uforge_mock.api.routes.bundle_imports import WAITING_MESSAGE, import_state
 from uforge_mock.api.routes.exports import MY_SOFTWARE_EXPORTS
-from uforge_mock.control.faults import FaultSpec
+from uforge_mock.control.faults import FaultSpec, fault_json
 from uforge_mock.control.guard import (
     CHANGING_METHODS,
     JSON_MEDIA_TYPES,
@@ -43,6 +44,7 @@ from uforge_mock.control.guard import (
     refuse_cross_site,
     require_media_type,
 )
+from uforge_mock.control.journal import entry_json
 from uforge_mock.control.openapi import control_openapi_document
 from uforge_mock.control.plane import ControlPlane
 from uforge_mock.jobs.clock import REAL_TIME, ClockState
@@ -105,7 +107,7 @@ def json_response(content: Any, status_code: int = 200) -> Response:
 )
 async def reset(runtime: RuntimeDep, plane: PlaneDep) -> Response:
     report = await runtime.database.run_sync(runtime.reset)
-    plane.clear()
+    await plane.clear()
     return json_response({"reset": True, "seed": report.as_json() if report else None})
 
 
@@ -584,18 +586,18 @@ async def requests_list(
         int | None, Query(ge=0, description="only entries with a larger id, oldest first")
     ] = None,
 ) -> Response:
-    entries, more = plane.journal.page(limit=limit, after=after, method=method, path=path)
+    entries, more = await plane.journal.page(limit=limit, after=after, method=method, path=path)
     following = None
     if more:
         following = next_page(
             "/_mock/requests", method=method, path=path, limit=limit, after=entries[-1].id
         )
-    return json_response({"requests": [entry.as_json() for entry in entries], "next": following})
+    return json_response({"requests": [entry_json(entry) for entry in entries], "next": following})
 
 
 @router.delete("/requests", summary="Empty the journal")
 async def requests_clear(plane: PlaneDep) -> Response:
-    return json_response({"cleared": plane.journal.clear()})
+    return json_response({"cleared": await plane.journal.clear()})
 
 
 # ---------------------------------------------------------------- faults
@@ -603,23 +605,23 @@ async def requests_clear(plane: PlaneDep) -> Response:
 
 @router.get("/faults", summary="The injected faults, first applied first")
 async def faults_list(plane: PlaneDep) -> Response:
-    return json_response({"faults": [fault.as_json() for fault in plane.faults.faults]})
+    return json_response({"faults": [fault_json(fault) for fault in await plane.faults.listing()]})
 
 
 @router.post("/faults", status_code=201, summary="Inject a fault into the UForge routes")
 async def faults_add(spec: FaultSpec, plane: PlaneDep) -> Response:
-    return json_response(plane.faults.add(spec).as_json(), status_code=201)
+    return json_response(fault_json(await plane.faults.add(spec)), status_code=201)
 
 
 @router.delete("/faults", summary="Remove every fault")
 async def faults_clear(plane: PlaneDep) -> Response:
-    return json_response({"cleared": plane.faults.clear()})
+    return json_response({"cleared": await plane.faults.clear()})
 
 
 @router.delete("/faults/{fault_id}", status_code=204, summary="Remove one fault")
 async def faults_remove(fault_id: str, plane: PlaneDep) -> Response:
     number = parse_id(fault_id)
-    if number is None or not plane.faults.remove(number):
+    if number is None or not await plane.faults.remove(number):
         raise NotFound(f"Fault {fault_id} not found", fault_id)
     return Response(status_code=204)
 

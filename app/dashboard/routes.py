@@ -158,8 +158,8 @@ class Dashboard:
         plane: ControlPlane | None = request.app.state.control
         controls: Controls | None = None
         if plane is not None:
-            entries, _ = plane.journal.page(limit=JOURNAL_ROWS)
-            controls = controls_of(entries, plane.faults.faults)
+            entries, _ = await plane.journal.page(limit=JOURNAL_ROWS)
+            controls = controls_of(entries, await plane.faults.listing())
         platform = self.platform(runtime)
         base = runtime.clock.now()
 

@@ -15,9 +15,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from uforge_mock.control.faults import Fault
-from uforge_mock.control.journal import JournalEntry
+from uforge_mock.control.faults import fault_json
 from uforge_mock.dashboard.reads import World
+from uforge_mock.store.control_tables import FaultRecord
+from uforge_mock.store.journal_store import JournalEntry
 
 PACKAGE = "uforge_mock.dashboard"
 # The sections of the page, in its order; each is `templates/sections/<name>.html`.
@@ -138,11 +139,11 @@ def load_assets() -> dict[str, bytes]:
     return {name: folder.joinpath(name).read_bytes() for name in ASSETS}
 
 
-def controls_of(journal_entries: Sequence[JournalEntry], faults: Sequence[Fault]) -> Controls:
+def controls_of(journal_entries: Sequence[JournalEntry], faults: Sequence[FaultRecord]) -> Controls:
     """The journal's entries (given oldest first) and the faults, as the page shows them."""
     return Controls(
         journal=tuple(reversed(journal_entries)),
-        faults=tuple(fault.as_json() for fault in faults),
+        faults=tuple(fault_json(fault) for fault in faults),
     )
 
 

@@ -39,9 +39,14 @@ from urllib.parse import unquote
 
 from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, Scope
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 from uvicorn.server import ServerState
 
+from uforge_mock.platform.access_log import AccessLog
 from uforge_mock.settings import Settings
 from uforge_mock.wire.errors import (
     RequestHeadersTooLarge,
@@ -132,6 +137,8 @@ class UForgeHttpProtocol(HttpToolsProtocol):
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.limits = limits
+        # The request cycles log through this: uvicorn's line, at a fraction of the cost.
+        self.access_logger = cast(logging.Logger, AccessLog(self.access_logger))
         # True from the end of a request (or the opening) until its next headers are complete.
         self._reading_head = True
         # Bytes the head being read may still take; -1 once refused (all is dropped then).
@@ -183,13 +190,17 @@ class UForgeHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._reading_head = False
         self._head_started = None
+        previous = self.cycle
         if not self._head_counted and self._head_size() > self.limits.max_header_bytes:
             # The answer waits for the ones before it, like any pipelined request's.
             self.app, app = self._too_large_head, self.app
             _headers_complete(self)
             self.app = app
-            return
-        _headers_complete(self)
+        else:
+            _headers_complete(self)
+        cycle = self.cycle
+        if cycle is not None and cycle is not previous:
+            OneWrite.install(cycle)
 
     def on_message_complete(self) -> None:
         _message_complete(self)
@@ -304,6 +315,60 @@ class UForgeHttpProtocol(HttpToolsProtocol):
         )
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+class OneWrite:
+    """The transport of one request cycle, which sends a response's head with the first part
+    of its body, in one write.
+
+    uvicorn writes the head when the app sends `http.response.start` and the body when it sends
+    `http.response.body`: two `send()` calls and two packets for every answer, where one does.
+    The head is held until the next write, the cycle's end or the connection's closing by the
+    cycle, whichever comes first; everything else is the connection's transport."""
+
+    __slots__ = ("_completed", "_cycle", "_head_seen", "_held", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
+        self._transport = transport
+        self._cycle = cycle
+        self._held: bytes | None = None
+        self._head_seen = False
+        self._completed = cycle.on_response
+
+    @classmethod
+    def install(cls, cycle: RequestResponseCycle) -> None:
+        one = cls(cycle.transport, cycle)
+        cycle.transport = cast(asyncio.Transport, one)
+        cycle.on_response = one._on_response
+
+    def write(self, data: bytes) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            self._transport.write(held + data)
+        elif not self._head_seen and self._cycle.response_started:
+            # The head (a `100 Continue` before it is written as it comes).
+            self._head_seen = True
+            self._held = bytes(data)
+        else:
+            self._transport.write(data)
+
+    def flush(self) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def _on_response(self) -> None:
+        self.flush()  # a HEAD's or an empty answer's head: no body write follows it
+        self._completed()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def error_answer(

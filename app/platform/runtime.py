@@ -2,11 +2,12 @@
 framework: the app factory, the command line and the pytest fixture all start here."""
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from starlette.requests import Request
@@ -24,6 +25,9 @@ from uforge_mock.wire.errors import InternalError, UForgeException
 from uforge_mock.wire.responses import RenderedBodies, error_response
 
 log = logging.getLogger("uforge_mock")
+T = TypeVar("T")
+# Where a request's scope holds its server's Runtime (set by the app on every request).
+RUNTIME_SCOPE_KEY = "uforge_mock.runtime"
 
 
 class Slots:
@@ -45,6 +49,31 @@ class Slots:
             self.taken -= 1
 
 
+class Conversions:
+    """Records made of a read's rows, kept while the read hands back the same rows object.
+
+    The SQLite reads of the event loop answer with the very list they remembered until the file
+    changes (`store/sqlite_reads.py`), so a poll converts no row into its record again. Any
+    other read gives a new list each time, converted each time. The rows are held with their
+    record, so a list's id is never another's while its entry lives; records are frozen."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._made: dict[tuple[int, Callable[[Any], Any]], tuple[object, Any]] = {}
+
+    def of(self, rows: Sequence[Any], convert: Callable[[Sequence[Any]], T]) -> T:
+        key = (id(rows), convert)
+        made = self._made.get(key)
+        if made is not None and made[0] is rows:
+            record: T = made[1]
+            return record
+        record = convert(rows)
+        if len(self._made) >= self._size:
+            self._made.clear()
+        self._made[key] = (rows, record)
+        return record
+
+
 @dataclass
 class Runtime:
     """Settings, store, clock, credential memory and rendered bodies of one server."""
@@ -56,6 +85,7 @@ class Runtime:
     hasher: PasswordHasher
     verifier: CredentialVerifier
     bodies: RenderedBodies = field(default_factory=RenderedBodies)
+    conversions: Conversions = field(default_factory=Conversions)
     # Uploaded archives being received and read: each holds up to ARCHIVE_MAX_BYTES.
     uploads: Slots = field(default_factory=lambda: Slots(4))
 
@@ -63,8 +93,15 @@ class Runtime:
 
     async def now(self) -> datetime:
         """The mock's current time: the base clock moved by the store's clock state."""
-        state = queries.clock_from_rows(await self.database.fetch(queries.CLOCK_STATE))
-        return state.now(self.clock.now())
+        rows = await self.database.fetch(queries.CLOCK_STATE)
+        return self.conversions.of(rows, queries.clock_from_rows).now(self.clock.now())
+
+    async def user_by_login(self, login: str) -> queries.UserRecord | None:
+        """The user called `login` (what a Basic login checks against), or None."""
+        if queries.unstorable(login):
+            return None
+        rows = await self.database.fetch(queries.USER_BY_LOGIN, login=login)
+        return self.conversions.of(rows, queries.user_from_rows)
 
     def now_sync(self) -> datetime:
         """`now()` for code outside the event loop (start-up, the CLI)."""

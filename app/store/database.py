@@ -1,4 +1,5 @@
-"""Store functions run for async request handlers: inline, or in the thread pool."""
+"""Store functions run for async request handlers: inline, on the event loop, or in the thread
+pool."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,6 +10,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from uforge_mock.store.engine import SQLITE_BUSY_TIMEOUT_MS
+from uforge_mock.store.postgres_reads import PostgresReader
 from uforge_mock.store.prepared import PreparedQuery
 from uforge_mock.store.sqlite_reads import SQLiteReader
 from uforge_mock.wire.errors import StoreBusy
@@ -52,9 +54,13 @@ def busy_as_unavailable() -> Iterator[None]:
 class Database:
     """Runs store functions (which take a Connection) for async request handlers.
 
-    Reads on an embedded SQLite file take tens of microseconds, less than a hop to the thread
-    pool costs, so they run inline. A networked database could stall the event loop, so there
-    every call goes to the thread pool; so do writes everywhere (they may wait on a lock).
+    The prepared reads of the hot path (`fetch`) are remembered until anything commits to the
+    store, from this server or any other process: on SQLite until `PRAGMA data_version` moves
+    (`sqlite_reads`), on PostgreSQL until the change counter its triggers keep moves
+    (`postgres_reads`, on the driver's async connections: no hop to the thread pool). Other
+    reads on an embedded SQLite file take tens of microseconds, less than a hop to the thread
+    pool costs, so they run inline; on a networked database they go to the thread pool, so do
+    writes everywhere (they may wait on a lock).
 
     A write waits at most `write_wait_seconds` for a store another writer holds (a seed, a
     reset: seconds, where a request's own write takes a millisecond), then fails as
@@ -67,13 +73,19 @@ class Database:
     ) -> None:
         self.engine = engine
         self.reads_inline = engine.dialect.name == "sqlite"
-        self._loop_reader = SQLiteReader(engine) if self.reads_inline else None
+        self._sqlite_reader = SQLiteReader(engine) if self.reads_inline else None
+        self._postgres_reader = (
+            PostgresReader(engine) if engine.dialect.name == "postgresql" else None
+        )
         self._write_wait_ms = max(1, round(write_wait_seconds * 1000))
 
     async def fetch(self, query: PreparedQuery, /, **params: Any) -> list[Any]:
-        """Rows of a prepared query: inline on SQLite, in the thread pool elsewhere."""
-        if self._loop_reader is not None:
-            return self._loop_reader.fetch(query, params)
+        """Rows of a prepared query, as committed when the call began (or later): remembered
+        until anything commits to the store."""
+        if self._sqlite_reader is not None:
+            return self._sqlite_reader.fetch(query, params)
+        if self._postgres_reader is not None:
+            return await self._postgres_reader.fetch(query, params)
         return await anyio.to_thread.run_sync(self._fetch_pooled, query, params)
 
     def _fetch_pooled(self, query: PreparedQuery, params: dict[str, Any]) -> list[Any]:
@@ -84,8 +96,10 @@ class Database:
             connection.close()  # back to the pool, which rolls the read transaction back
 
     def close(self) -> None:
-        if self._loop_reader is not None:
-            self._loop_reader.close()
+        if self._sqlite_reader is not None:
+            self._sqlite_reader.close()
+        if self._postgres_reader is not None:
+            self._postgres_reader.close()
         self.engine.dispose()
 
     async def read(self, function: Callable[..., T], /, **arguments: Any) -> T:

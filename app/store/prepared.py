@@ -35,6 +35,18 @@ class PreparedQuery:
             cursor.close()
         return rows if convert is False else [convert(row) for row in rows]
 
+    async def run_async(
+        self, connection: Any, dialect: Dialect, params: dict[str, Any]
+    ) -> list[Any]:
+        """`run` on an async driver connection (psycopg's `AsyncConnection`)."""
+        plan = self._plans.get(dialect.name) or self._plan(dialect)
+        cursor = await connection.execute(plan.sql, plan.arguments(params))
+        rows: list[Any] = await cursor.fetchall()
+        convert = plan.convert
+        if convert is None:
+            convert = plan.learn_processors(self.statement, dialect, cursor.description)
+        return rows if convert is False else [convert(row) for row in rows]
+
     def _plan(self, dialect: Dialect) -> "_Plan":
         compiled = self.statement.compile(dialect=dialect)
         plan = _Plan(

@@ -7,7 +7,9 @@ Handlers hand over a wire object and its validators; they never build a Response
 
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,7 +37,17 @@ def version_header(platform_version: str) -> tuple[bytes, bytes]:
 
 def negotiated(request: Request) -> str | None:
     """The document media type the client prefers, or None when it accepts neither."""
-    return negotiate(request.headers.get("accept"))
+    return negotiate(request_header(request, b"accept"))
+
+
+def request_header(request: Request, name: bytes) -> str | None:
+    """The first `name` header of the request (lowercase), read from the scope: no `Headers`
+    object built for the few a route asks."""
+    headers: list[tuple[bytes, bytes]] = request.scope["headers"]
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None
 
 
 def require_acceptable(request: Request) -> None:
@@ -46,6 +58,7 @@ def require_acceptable(request: Request) -> None:
         raise NotAcceptable.offering(*DOCUMENT_OFFERS)
 
 
+@lru_cache(maxsize=4096)
 def entity_tag(digest: str, media_type: str) -> str:
     """Strong ETag of one representation: the object's digest, told apart per media type."""
     return '"' + content_digest(digest, media_type) + '"'
@@ -73,36 +86,90 @@ def document_response(
     if media_type is None:
         raise NotAcceptable.offering(*DOCUMENT_OFFERS)
     response_headers = {"Vary": "Accept", "Cache-Control": cache_control, **(headers or {})}
-    if _not_modified(request, response_headers, media_type, digest, last_modified, status_code):
-        return Response(status_code=304, headers=response_headers)
-    etag = response_headers.get("ETag") if bodies is not None else None
-    body = bodies.get(etag) if bodies is not None and etag else None
-    if body is None:
+    if digest is None or last_modified is None:
         body = RENDERERS[media_type](document() if callable(document) else document)
-        if bodies is not None and etag:
-            bodies.put(etag, body)
-    return _finish(request, body, status_code, media_type, response_headers)
+        return _finish(request, body, status_code, media_type, response_headers)
+    etag = entity_tag(digest, media_type)
+    modified = conditional.http_date(last_modified)
+    response_headers["ETag"] = etag
+    response_headers["Last-Modified"] = modified
+    if status_code == 200 and _not_modified(request, etag, last_modified):
+        return PreparedResponse(304, _raw_headers(response_headers))
+    if bodies is None:
+        body = RENDERERS[media_type](document() if callable(document) else document)
+        return _finish(request, body, status_code, media_type, response_headers)
+    # The answer the same ETag had, headers and all, when they are the same (they are, for a
+    # poll of the same status: the ETag covers its content, and Last-Modified is part of it).
+    answer = bodies.answer(etag)
+    if answer is None or answer.status_code != status_code or answer.headers != response_headers:
+        body = RENDERERS[media_type](document() if callable(document) else document)
+        answer = PreparedAnswer.of(status_code, media_type, response_headers, body)
+        bodies.keep(etag, answer)
+    return answer.response(request.scope["method"])
+
+
+class PreparedResponse(Response):
+    """A response given as its raw header list: none of Starlette's header building (what it
+    would build: the names lowercased, `content-length` and `content-type` last)."""
+
+    def __init__(
+        self, status_code: int, raw_headers: list[tuple[bytes, bytes]], body: bytes = b""
+    ) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.background = None
+        self.raw_headers = raw_headers
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedAnswer:
+    """A rendered answer kept by its ETag: the headers given, its raw headers and its body."""
+
+    status_code: int
+    headers: dict[str, str]
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes
+
+    @classmethod
+    def of(
+        cls, status_code: int, media_type: str, headers: dict[str, str], body: bytes
+    ) -> "PreparedAnswer":
+        raw = _raw_headers(headers)
+        raw.append((b"content-length", str(len(body)).encode("ascii")))
+        raw.append((b"content-type", media_type.encode("latin-1")))
+        return cls(status_code, headers, tuple(raw), body)
+
+    def response(self, method: str) -> PreparedResponse:
+        """The answer to a GET; to a HEAD, the same headers (Content-Length too), no body."""
+        body = b"" if method == "HEAD" else self.body
+        return PreparedResponse(self.status_code, list(self.raw_headers), body)
 
 
 class RenderedBodies:
-    """Documents already rendered, by ETag. A poll of an unchanged status (the common case)
-    then costs no rendering: the ETag is the digest of the content and its media type, so the
-    same tag always stands for the same bytes."""
+    """Answers already rendered, by ETag. A poll of an unchanged status (the common case)
+    then costs no rendering and no header building: the ETag is the digest of the content and
+    its media type, so the same tag always stands for the same bytes."""
 
     def __init__(self, size: int = 4096) -> None:
         self._size = size
-        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+        self._answers: OrderedDict[str, PreparedAnswer] = OrderedDict()
 
-    def get(self, etag: str) -> bytes | None:
-        body = self._bodies.get(etag)
-        if body is not None:
-            self._bodies.move_to_end(etag)
-        return body
+    def answer(self, etag: str) -> PreparedAnswer | None:
+        answer = self._answers.get(etag)
+        if answer is not None:
+            self._answers.move_to_end(etag)
+        return answer
 
-    def put(self, etag: str, body: bytes) -> None:
-        self._bodies[etag] = body
-        if len(self._bodies) > self._size:
-            self._bodies.popitem(last=False)
+    def keep(self, etag: str, answer: PreparedAnswer) -> None:
+        self._answers[etag] = answer
+        if len(self._answers) > self._size:
+            self._answers.popitem(last=False)
+
+
+def _raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
 
 
 def archive_response(
@@ -114,8 +181,11 @@ def archive_response(
         "Cache-Control": PRIVATE,
         "Content-Disposition": f'attachment; filename="{filename}"',
     }
-    if _not_modified(request, headers, ARCHIVE, digest, last_modified, 200):
-        return Response(status_code=304, headers=headers)
+    etag = entity_tag(digest, ARCHIVE)
+    headers["ETag"] = etag
+    headers["Last-Modified"] = conditional.http_date(last_modified)
+    if _not_modified(request, etag, last_modified):
+        return PreparedResponse(304, _raw_headers(headers))
     return _finish(request, body, 200, ARCHIVE, headers)
 
 
@@ -123,23 +193,18 @@ def no_content_response() -> Response:
     return Response(status_code=204)
 
 
-def _not_modified(
-    request: Request,
-    headers: dict[str, str],
-    media_type: str,
-    digest: str | None,
-    last_modified: datetime | None,
-    status_code: int,
-) -> bool:
-    """Add the validators to `headers`; True when the request's preconditions say 304."""
-    if digest is None or last_modified is None:
-        return False
-    etag = entity_tag(digest, media_type)
-    headers["ETag"] = etag
-    headers["Last-Modified"] = conditional.http_date(last_modified)
-    return status_code == 200 and conditional.is_not_modified(
-        if_none_match=request.headers.get("if-none-match"),
-        if_modified_since=request.headers.get("if-modified-since"),
+def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
+    """Whether the request's preconditions say 304 for a representation with these validators."""
+    if_none_match = if_modified_since = None
+    for name, value in request.scope["headers"]:
+        # The first of each, as Starlette's `Headers.get` reads them.
+        if name == b"if-none-match" and if_none_match is None:
+            if_none_match = value.decode("latin-1")
+        elif name == b"if-modified-since" and if_modified_since is None:
+            if_modified_since = value.decode("latin-1")
+    return conditional.is_not_modified(
+        if_none_match=if_none_match,
+        if_modified_since=if_modified_since,
         etag=etag,
         last_modified=last_modified,
     )
