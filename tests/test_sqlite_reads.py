@@ -1,6 +1,7 @@
 """The event loop's SQLite reads are remembered only while the file is unchanged: whatever
 another connection or process commits is read at the very next request."""
 
+import asyncio
 import json
 import sqlite3
 import subprocess
@@ -10,10 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 
 from tests.conftest import BASE_SEED, STATUS_17, basic
 from tests.servers import server_process, uforge_mock
+from uforge_mock.store.database import Database
 from uforge_mock.store.engine import create_store_engine, migrate_to_head
 from uforge_mock.store.queries import MY_SOFTWARE_EXPORTS, USER_BY_LOGIN, user_from_rows
 from uforge_mock.store.sqlite_reads import MEMORY_SIZE, SQLiteReader
@@ -117,3 +119,43 @@ def test_a_served_store_changed_by_another_process_answers_from_the_change_at_on
         assert client.get(STATUS_17, headers=renewed).status_code == 200
         commit_in_another_process(store_file, "DELETE FROM export_tickets WHERE db_id = ?", 17)
         assert client.get(STATUS_17, headers=renewed).status_code == 404
+
+
+def version_checks(statements: list[str]) -> int:
+    return sum(1 for sql in statements if "data_version" in sql)
+
+
+def test_one_request_checks_the_file_once_and_the_next_request_again(
+    store_file: Path, reader_and_statements: tuple[SQLiteReader, list[str]]
+) -> None:
+    reader, statements = reader_and_statements
+
+    async def one_request() -> str | None:
+        user = user_from_rows(reader.fetch(USER_BY_LOGIN, {"login": "guest"}))
+        reader.fetch(EXPORT_BY_ID, {"db_id": 17})
+        return user.password_hash if user else None
+
+    first = asyncio.run(one_request())
+    assert version_checks(statements) == 1  # two fetches, one check
+    commit_in_another_process(
+        store_file, "UPDATE users SET password_hash = ? WHERE login = ?", "changed", "guest"
+    )
+    assert first != "changed"
+    assert asyncio.run(one_request()) == "changed"  # a new task checks again
+    assert version_checks(statements) == 2
+    reader.close()
+
+
+def test_a_request_reads_its_own_write_at_its_next_fetch(store_file: Path) -> None:
+    database = Database(create_store_engine(f"sqlite:///{store_file}"))
+
+    def delete_export(connection: Connection) -> None:
+        connection.exec_driver_sql("DELETE FROM export_tickets WHERE db_id = 17")
+
+    async def delete_then_read() -> list[object]:
+        assert await database.fetch(EXPORT_BY_ID, db_id=17)
+        await database.write(delete_export)
+        return await database.fetch(EXPORT_BY_ID, db_id=17)
+
+    assert asyncio.run(delete_then_read()) == []
+    database.close()

@@ -11,8 +11,10 @@ from sqlalchemy.exc import DBAPIError
 
 from uforge_mock.store.engine import SQLITE_BUSY_TIMEOUT_MS
 from uforge_mock.store.postgres_reads import PostgresReader
+from uforge_mock.store.postgres_reads import forget_this_task as forget_postgres_value
 from uforge_mock.store.prepared import PreparedQuery
 from uforge_mock.store.sqlite_reads import SQLiteReader
+from uforge_mock.store.sqlite_reads import forget_this_task as forget_sqlite_check
 from uforge_mock.wire.errors import StoreBusy
 
 T = TypeVar("T")
@@ -110,12 +112,25 @@ class Database:
     async def write(self, function: Callable[..., T], /, **arguments: Any) -> T:
         """`function` in a transaction of its own, in the thread pool; `StoreBusy` when the
         store stays held by another writer longer than the write may wait."""
-        return await anyio.to_thread.run_sync(self._write, function, arguments)
+        try:
+            return await anyio.to_thread.run_sync(self._write, function, arguments)
+        finally:
+            self._forget_this_task()
 
     async def run_sync(self, function: Callable[..., T], /, *arguments: Any) -> T:
         """Any blocking function (one that opens its own transaction) in the thread pool;
         `StoreBusy` when another writer held the store past the engine's wait."""
-        return await anyio.to_thread.run_sync(self._run_sync, function, arguments)
+        try:
+            return await anyio.to_thread.run_sync(self._run_sync, function, arguments)
+        finally:
+            self._forget_this_task()
+
+    @staticmethod
+    def _forget_this_task() -> None:
+        """After a write of the task's own, its next fetch checks the store again: the
+        version or counter value it read before does not count that write."""
+        forget_sqlite_check()
+        forget_postgres_value()
 
     def _run_sync(self, function: Callable[..., T], arguments: tuple[Any, ...]) -> T:
         with busy_as_unavailable():

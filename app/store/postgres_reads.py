@@ -51,6 +51,12 @@ _LAST_READ: ContextVar["tuple[PostgresReader, asyncio.Task[Any] | None, int, flo
 )
 
 
+def forget_this_task() -> None:
+    """The current task's later fetches read the counter again: called after a write of its
+    own, which the value it read before does not count."""
+    _LAST_READ.set(None)
+
+
 class PostgresReader:
     def __init__(self, engine: Engine) -> None:
         self.dialect: Dialect = engine.dialect
