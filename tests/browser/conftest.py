@@ -74,9 +74,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while Playwright's sync API is open it keeps an event loop
+# running in the main thread, and every later test's `asyncio.run` would fail.
+@pytest.fixture(scope="package")
 def browser() -> "Iterator[Browser]":
-    """One headless Chromium for the whole session (a fresh profile of Playwright's own)."""
+    """One headless Chromium for the browser tests (a fresh profile of Playwright's own)."""
     missing = _missing_browser()
     if missing is not None:
         # Skipped only where neither exists and outside CI; anything less is broken setup.
