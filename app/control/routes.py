@@ -22,6 +22,7 @@ DELETE /_mock/faults[/{id}]    remove them all, or one
 
 import hmac
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -48,6 +49,7 @@ from uforge_mock.control.journal import entry_json
 from uforge_mock.control.openapi import control_openapi_document
 from uforge_mock.control.plane import ControlPlane
 from uforge_mock.jobs.clock import REAL_TIME, ClockState
+from uforge_mock.platform.runtime import Runtime
 from uforge_mock.store import appliance_import_patches, imports
 from uforge_mock.store import queries as store
 from uforge_mock.store.appliance_imports import ApplianceImportRecord
@@ -373,18 +375,9 @@ def import_json(record: ImportRecord, now: datetime) -> dict[str, Any]:
 async def bundle_import_patch(
     sbid: str, patch: Annotated[ImportPatch, Body()], runtime: RuntimeDep
 ) -> Response:
-    db_id = parse_id(sbid)
-    fields = patch.model_dump(exclude_unset=True)
-    values: dict[str, object] = {JOB_COLUMNS[name]: value for name, value in fields.items()}
-    now = await runtime.now()
-    record = None
-    if db_id is not None:
-        record = await runtime.database.write(
-            imports.update_import, db_id=db_id, values=values, now=now
-        )
-    if record is None:
-        raise NotFound(f"Bundle import {sbid} not found", sbid)
-    return json_response(import_json(record, now))
+    return await _patched_import(
+        runtime, sbid, patch, update=imports.update_import, as_json=import_json, kind="Bundle"
+    )
 
 
 @router.get(
@@ -399,15 +392,50 @@ async def bundle_imports_list(
         int, Query(ge=0, le=MAX_ID, description="only imports with a larger dbId")
     ] = 0,
 ) -> Response:
+    return await _import_page(
+        runtime, imports.import_page, import_json, key="bundleImports", limit=limit, after=after
+    )
+
+
+async def _patched_import(
+    runtime: Runtime,
+    id_text: str,
+    patch: ImportPatch,
+    *,
+    update: Callable[..., Any],
+    as_json: Callable[[Any, datetime], dict[str, Any]],
+    kind: str,
+) -> Response:
+    """One import patched by its family's `update` (None: no such import), as JSON."""
+    db_id = parse_id(id_text)
+    fields = patch.model_dump(exclude_unset=True)
+    values: dict[str, object] = {JOB_COLUMNS[name]: value for name, value in fields.items()}
     now = await runtime.now()
-    records = await runtime.database.read(imports.import_page, after=after, limit=limit + 1)
+    record = None
+    if db_id is not None:
+        record = await runtime.database.write(update, db_id=db_id, values=values, now=now)
+    if record is None:
+        raise NotFound(f"{kind} import {id_text} not found", id_text)
+    return json_response(as_json(record, now))
+
+
+async def _import_page(
+    runtime: Runtime,
+    read_page: Callable[..., Any],
+    as_json: Callable[[Any, datetime], dict[str, Any]],
+    *,
+    key: str,
+    limit: int,
+    after: int,
+) -> Response:
+    """A page of a family's imports under `key`, with the link to the following page."""
+    now = await runtime.now()
+    records = await runtime.database.read(read_page, after=after, limit=limit + 1)
     page = records[:limit]
     following = None
     if len(records) > limit:
-        following = next_page("/_mock/bundleimports", limit=limit, after=page[-1].db_id)
-    return json_response(
-        {"bundleImports": [import_json(record, now) for record in page], "next": following}
-    )
+        following = next_page(f"/_mock/{key.lower()}", limit=limit, after=page[-1].db_id)
+    return json_response({key: [as_json(record, now) for record in page], "next": following})
 
 
 # ---------------------------------------------------------------- the appliance family
@@ -518,18 +546,14 @@ def appliance_import_json(record: ApplianceImportRecord, now: datetime) -> dict[
 async def appliance_import_patch(
     iid: str, patch: Annotated[ImportPatch, Body()], runtime: RuntimeDep
 ) -> Response:
-    db_id = parse_id(iid)
-    fields = patch.model_dump(exclude_unset=True)
-    values: dict[str, object] = {JOB_COLUMNS[name]: value for name, value in fields.items()}
-    now = await runtime.now()
-    record = None
-    if db_id is not None:
-        record = await runtime.database.write(
-            appliance_import_patches.update_import, db_id=db_id, values=values, now=now
-        )
-    if record is None:
-        raise NotFound(f"Appliance import {iid} not found", iid)
-    return json_response(appliance_import_json(record, now))
+    return await _patched_import(
+        runtime,
+        iid,
+        patch,
+        update=appliance_import_patches.update_import,
+        as_json=appliance_import_json,
+        kind="Appliance",
+    )
 
 
 @router.get(
@@ -544,19 +568,13 @@ async def appliance_imports_list(
         int, Query(ge=0, le=MAX_ID, description="only imports with a larger dbId")
     ] = 0,
 ) -> Response:
-    now = await runtime.now()
-    records = await runtime.database.read(
-        appliance_import_patches.import_page, after=after, limit=limit + 1
-    )
-    page = records[:limit]
-    following = None
-    if len(records) > limit:
-        following = next_page("/_mock/applianceimports", limit=limit, after=page[-1].db_id)
-    return json_response(
-        {
-            "applianceImports": [appliance_import_json(record, now) for record in page],
-            "next": following,
-        }
+    return await _import_page(
+        runtime,
+        appliance_import_patches.import_page,
+        appliance_import_json,
+        key="applianceImports",
+        limit=limit,
+        after=after,
     )
 
 
