@@ -236,6 +236,40 @@ def test_without_its_trigger_a_table_changed_is_served_stale(
     asyncio.run(steps())
 
 
+def test_a_reader_whose_connections_the_server_terminated_reads_on_new_ones(
+    migrated: str, database: Database
+) -> None:
+    async def steps() -> None:
+        assert await guest_hash(database) not in (None, "changed")
+        await psql_async(
+            migrated,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        await psql_async(migrated, "UPDATE users SET password_hash = 'changed'")
+        assert await guest_hash(database) == "changed"
+
+    asyncio.run(steps())
+
+
+def test_a_failed_counter_read_raises_the_drivers_error_and_the_next_read_succeeds(
+    migrated: str, database: Database
+) -> None:
+    table = change_tracking.CHANGES_TABLE
+
+    async def steps() -> None:
+        assert await guest_hash(database) is not None
+        await psql_async(migrated, f"ALTER TABLE {table} RENAME TO hidden_changes")
+        try:
+            with pytest.raises(psycopg.errors.UndefinedTable):
+                await guest_hash(database)
+        finally:
+            await psql_async(migrated, f"ALTER TABLE hidden_changes RENAME TO {table}")
+        assert await guest_hash(database) is not None
+
+    asyncio.run(steps())
+
+
 # ------------------------------------------------------------ servers, as processes
 
 

@@ -147,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(arguments: argparse.Namespace) -> int:
     import uvicorn
 
+    from uforge_mock.cli.workers import serve_workers
     from uforge_mock.factory import create_app
     from uforge_mock.platform.protocol import server_options
     from uforge_mock.platform.runtime import build_runtime
@@ -172,7 +173,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     # Worker processes build their own app from the environment: hand them these settings.
     for name, value in served.model_dump(exclude_none=True).items():
         os.environ[f"UFORGE_MOCK_{name.upper()}"] = str(value)
-    uvicorn.run(
+    config = uvicorn.Config(
         "uforge_mock.factory:app_from_environment",
         factory=True,
         host=settings.host,
@@ -182,6 +183,7 @@ def _serve(arguments: argparse.Namespace) -> int:
         access_log=settings.access_log,
         **options,
     )
+    serve_workers(config)
     return 0
 
 

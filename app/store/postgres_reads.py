@@ -33,7 +33,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Dialect, Engine
 
-from uforge_mock.store.change_tracking import VERSION_QUERY
+from uforge_mock.store.counter_connection import CounterConnection
 from uforge_mock.store.prepared import PreparedQuery
 
 # Results kept at most; more distinct reads between two commits start the memory afresh.
@@ -65,8 +65,8 @@ class PostgresReader:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         # Connections reading the counter: all of them, and those free.
-        self._counters: list[psycopg.AsyncConnection[Any]] = []
-        self._free_counters: list[psycopg.AsyncConnection[Any]] = []
+        self._counters: list[CounterConnection] = []
+        self._free_counters: list[CounterConnection] = []
         self._idle: list[psycopg.AsyncConnection[Any]] = []
         self._opened = 0
         self._freed: asyncio.Condition | None = None
@@ -147,21 +147,19 @@ class PostgresReader:
             if self._free_counters:
                 connection = self._free_counters.pop()
             else:
-                connection = await self._connect()
+                connection = await CounterConnection.open(self._conninfo)
                 self._counters.append(connection)
             try:
-                cursor = await connection.execute(VERSION_QUERY)
-                row = await cursor.fetchone()
+                version = await connection.read()
             except psycopg.OperationalError:
                 # A connection the server dropped (a restart): one more try on a new one.
                 self._counters.remove(connection)
-                _discard(connection)
+                connection.close()
                 if attempt == 2:
                     raise
                 continue
             self._free_counters.append(connection)
-            assert row is not None, "the change counter has no row"
-            return int(row[0])
+            return version
         raise AssertionError("unreachable")
 
     # ------------------------------------------------------------ queries
@@ -226,7 +224,9 @@ class PostgresReader:
             self._freed = asyncio.Condition()
 
     def close(self) -> None:
-        for connection in [*self._counters, *self._idle]:
+        for counter in self._counters:
+            counter.close()
+        for connection in self._idle:
             _discard(connection)
         self._counters, self._free_counters, self._idle = [], [], []
         self._opened = 0
