@@ -9,8 +9,17 @@ configuration leaves it (one `StreamHandler` with uvicorn's `AccessFormatter`, i
 format, no colours, no filters, not propagated), `AccessLog.info` writes that same line to that
 same stream itself. Under any other configuration (a log config of one's own, colours on a
 terminal, a handler a test added), it hands the call to the logger unchanged.
+
+`StreamHandler` writes and flushes every line: a `write` system call per request, which on
+a server whose output is a file or a pipe (Docker, CI, the benchmark) is a good part of the cost
+of a status poll (`bench/RESULTS.md`). The lines formatted here wait in memory instead and are
+written together, at most `FLUSH_DELAY_SECONDS` after the first of them, by the event loop
+that formatted it; at most `MAX_WAITING_LINES` wait. Lines still waiting when the event loop
+stops are written by the next line's writer or when the process exits.
 """
 
+import asyncio
+import atexit
 import http
 import logging
 from typing import Any, TextIO
@@ -21,6 +30,23 @@ from uvicorn.logging import AccessFormatter
 DEFAULT_FORMAT = '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s'
 _PREFIX = "INFO:     "
 _PHRASES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
+
+# How long a line may wait before it is written, with the lines after it; and how many may.
+FLUSH_DELAY_SECONDS = 0.05
+MAX_WAITING_LINES = 256
+
+
+class _Waiting:
+    """The lines of one handler not written yet, and the event loop due to write them."""
+
+    __slots__ = ("lines", "loop")
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+
+_WAITING: "dict[logging.StreamHandler[TextIO], _Waiting]" = {}
 
 
 def status_text(status_code: int) -> str:
@@ -45,13 +71,15 @@ class AccessLog:
         client, method, path, http_version, status_code = args
         request_line = f"{method} {path} HTTP/{http_version}"
         line = f'{_PREFIX}{client} - "{request_line}" {status_text(status_code)}'
-        stream: TextIO = handler.stream
-        # As StreamHandler.emit writes: under the handler's lock (several servers, each in its
-        # thread, may share one), flushed.
+        # Under the handler's lock, as StreamHandler.emit writes (several servers, each in
+        # its thread, may share one).
         handler.acquire()
         try:
-            stream.write(line + handler.terminator)
-            stream.flush()
+            waiting = _WAITING.get(handler)
+            if waiting is None:
+                waiting = _WAITING[handler] = _Waiting()
+            waiting.lines.append(line + handler.terminator)
+            _write_soon(handler, waiting)
         finally:
             handler.release()
 
@@ -73,3 +101,48 @@ class AccessLog:
         ):
             return None
         return handler
+
+
+def _write_soon(handler: "logging.StreamHandler[TextIO]", waiting: _Waiting) -> None:
+    """Have the waiting lines written `FLUSH_DELAY_SECONDS` from now, unless a running event
+    loop is due to already; at once when too many wait or no event loop runs here. Called
+    under the handler's lock."""
+    if len(waiting.lines) >= MAX_WAITING_LINES:
+        _write(handler, waiting)
+        return
+    if waiting.loop is not None and waiting.loop.is_running():
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        _write(handler, waiting)
+        return
+    waiting.loop = loop
+    loop.call_later(FLUSH_DELAY_SECONDS, _write_due, handler, waiting)
+
+
+def _write_due(handler: "logging.StreamHandler[TextIO]", waiting: _Waiting) -> None:
+    handler.acquire()
+    try:
+        waiting.loop = None
+        _write(handler, waiting)
+    finally:
+        handler.release()
+
+
+def _write(handler: "logging.StreamHandler[TextIO]", waiting: _Waiting) -> None:
+    lines, waiting.lines = waiting.lines, []
+    if lines:
+        handler.stream.write("".join(lines))
+        handler.flush()
+
+
+@atexit.register
+def _write_all() -> None:
+    """Whatever still waits when the process ends."""
+    for handler, waiting in list(_WAITING.items()):
+        handler.acquire()
+        try:
+            _write(handler, waiting)
+        finally:
+            handler.release()

@@ -16,8 +16,10 @@ Why no stale answer slips through:
   same value, and stored only if the memory still stands for it when the query returns.
 - Many requests in flight share one counter read: a fetch joins the next read to begin (never
   one already under way, which could have begun before it), so under load the counter costs
-  one round trip for everybody waiting. Two reads may be under way at once (on two
-  connections), so that a fetch waits for one round trip, not for the end of another's first.
+  one round trip for everybody waiting. One read is under way at a time: a fetch that comes
+  during a read waits for its end and the next read, at most two round trips (about 0.2 ms on
+  loopback), with every fetch that came meanwhile. Two reads at once answered no faster under
+  load and cost PostgreSQL and the server more (`bench/RESULTS.md`).
 - A request's later fetches reuse the counter value its first fetch read: that read began
   after the request did, so it counts every commit the request must see. A request is an
   asyncio task of its own (uvicorn starts one per request), so the value is kept per task, and
@@ -40,8 +42,8 @@ from uforge_mock.store.prepared import PreparedQuery
 MEMORY_SIZE = 4096
 # Connections running the queries whose results are not remembered (one more reads the counter).
 QUERY_CONNECTIONS = 4
-# Counter reads under way at once, each on a connection of its own.
-COUNTER_READS_IN_FLIGHT = 2
+# Counter reads under way at once (each on a connection of its own).
+COUNTER_READS_IN_FLIGHT = 1
 # How long a task's later fetches may reuse the counter value its first fetch read.
 REUSE_SECONDS = 0.1
 
