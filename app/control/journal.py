@@ -16,6 +16,7 @@ login; passwords, tokens, cookies and API-key signatures are replaced by `<redac
 import asyncio
 import base64
 import binascii
+import json
 import logging
 import os
 import time
@@ -40,6 +41,8 @@ FLUSH_INTERVAL_SECONDS = 0.15
 # Notes waiting at most (or the journal's size, if larger): past it, while the store falls
 # behind, the oldest are dropped.
 WAITING_AT_MOST = 10_000
+# Distinct sets of request headers whose redacted JSON is remembered.
+HEADER_SETS_REMEMBERED = 512
 
 # A request as noted on the hot path: (wall time, method, path, query string, headers,
 # the server's address, status, duration in ms).
@@ -73,6 +76,7 @@ class Journal:
         self.dropped = 0
         self._pid = os.getpid()
         self._names: dict[Any, str] = {}
+        self._stored_headers: dict[tuple[tuple[bytes, bytes], ...], str] = {}
 
     def start(self) -> None:
         """On the event loop that will serve (a lock belongs to one loop)."""
@@ -124,10 +128,23 @@ class Journal:
             method=method,
             path=path,
             query=redact_query(query.decode("latin-1")),
-            headers=redact_headers(headers),
+            headers_json=self._headers_json(headers),
             status=status,
             duration_ms=duration_ms,
         )
+
+    def _headers_json(self, raw: list[tuple[bytes, bytes]]) -> str:
+        """The redacted headers as stored, remembered: a client sends the same headers with
+        every poll, and redacting them (a Base64 decode) and writing their JSON cost more
+        than the rest of the entry."""
+        key = tuple(raw)
+        stored = self._stored_headers.get(key)
+        if stored is None:
+            if len(self._stored_headers) >= HEADER_SETS_REMEMBERED:
+                self._stored_headers.clear()
+            stored = json.dumps(redact_headers(raw), separators=(",", ":"))
+            self._stored_headers[key] = stored
+        return stored
 
     def _name(self, server: Any) -> str:
         """`host:port/pid`: the address the request arrived on, and this process."""

@@ -56,14 +56,14 @@ class JournalEntry:
 
 @dataclass(frozen=True, slots=True)
 class NewEntry:
-    """An entry before the store numbers it."""
+    """An entry before the store numbers it (its headers as the JSON object stored)."""
 
     server: str
     time: datetime
     method: str
     path: str
     query: str
-    headers: dict[str, str]
+    headers_json: str
     status: int | None
     duration_ms: float
 
@@ -121,7 +121,7 @@ class JournalStore:
                         entry.method,
                         entry.path,
                         entry.query,
-                        json.dumps(entry.headers, separators=(",", ":")),
+                        entry.headers_json,
                         entry.status,
                         entry.duration_ms,
                     )
