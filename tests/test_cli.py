@@ -3,6 +3,7 @@
 import json
 import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pytest
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-from tests.servers import server_process, uforge_mock
+from tests.conftest import ROOT
+from tests.servers import server_environment, server_process, uforge_mock
 from uforge_mock.store.engine import create_store_engine
 
 
@@ -230,3 +232,23 @@ def test_ctl_reports_a_wrong_token(tmp_path: Path, controlled_server: str) -> No
     result = uforge_mock(tmp_path, "ctl", "--url", controlled_server, "--token", "bad", "clock")
     assert result.returncode == 1
     assert "401" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_invalid_settings_name_the_setting_or_say_what_is_missing(tmp_path: Path) -> None:
+    def serve(*arguments: str, **settings: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "uforge_mock", "serve", *arguments],
+            env=server_environment(tmp_path, **settings),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    bad_port = serve(port="not-a-port")
+    assert bad_port.returncode == 2
+    assert "UFORGE_MOCK_PORT: " in bad_port.stderr
+    no_token = serve("--control")
+    assert no_token.returncode == 2
+    assert "\n  the control API needs UFORGE_MOCK_CONTROL_TOKEN" in no_token.stderr
+    assert "UFORGE_MOCK_:" not in no_token.stderr

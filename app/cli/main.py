@@ -59,11 +59,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings_problems(error: ValidationError) -> str:
-    lines = [
-        f"UFORGE_MOCK_{'_'.join(str(part) for part in problem['loc']).upper()}: "
-        f"{problem['msg'].removeprefix('Value error, ')}"
-        for problem in error.errors(include_url=False)
-    ]
+    lines = []
+    for problem in error.errors(include_url=False):
+        message = problem["msg"].removeprefix("Value error, ")
+        # A problem of one setting names it; one of several together (a check of the whole
+        # settings, such as the control API without a token) names them in its message.
+        name = "_".join(str(part) for part in problem["loc"]).upper()
+        lines.append(f"UFORGE_MOCK_{name}: {message}" if name else message)
     return "invalid settings:\n  " + "\n  ".join(lines)
 
 
