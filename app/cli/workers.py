@@ -36,20 +36,7 @@ def spreads_connections() -> bool:
 
 def serve_workers(config: uvicorn.Config) -> None:
     """Run `config.workers` worker processes under uvicorn's supervisor, until it stops."""
-    if spreads_connections():
-        placeholder = _bind_port_share(config)
-        host, port = placeholder.getsockname()[:2]
-        shown = f"[{host}]" if placeholder.family == socket.AF_INET6 else host
-        logger.info(
-            "Uvicorn running on http://%s:%d (Press CTRL+C to quit); %d workers, each "
-            "accepting on a socket of its own (SO_REUSEPORT)",
-            shown,
-            port,
-            config.workers,
-        )
-        shared: socket.socket = placeholder
-    else:
-        shared = config.bind_socket()
+    shared = _bind_port_share(config) if spreads_connections() else config.bind_socket()
     try:
         Multiprocess(config, sockets=[shared]).run()
     except KeyboardInterrupt:
@@ -67,14 +54,20 @@ class PortShare(socket.socket):
 
 def _listener_on(family: socket.AddressFamily, address: Any) -> socket.socket:
     """In a worker: a socket of its own bound to the port's address (the server listens)."""
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener = _reusing_port(socket.socket(family, socket.SOCK_STREAM))
     listener.bind(address)
     return listener
 
 
+def _reusing_port(sock: socket.socket) -> socket.socket:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    return sock
+
+
 def _bind_port_share(config: uvicorn.Config) -> PortShare:
+    """The parent's socket on the port (bound, never listening), logged as uvicorn logs its
+    own; a port another server listens on ends the command as uvicorn would."""
     family = socket.AF_INET6 if config.host and ":" in config.host else socket.AF_INET
     address = (config.host, config.port)
     share = PortShare(family, socket.SOCK_STREAM)
@@ -86,11 +79,17 @@ def _bind_port_share(config: uvicorn.Config) -> PortShare:
             with socket.socket(family, socket.SOCK_STREAM) as probe:
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 probe.bind(address)
-        share.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        share.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        share.bind(address)
+        _reusing_port(share).bind(address)
     except OSError as error:
         share.close()
         logger.error(error)
         sys.exit(STARTUP_FAILURE)
+    host, port = share.getsockname()[:2]
+    logger.info(
+        "Uvicorn running on http://%s:%d (Press CTRL+C to quit); %d workers, each "
+        "accepting on a socket of its own (SO_REUSEPORT)",
+        f"[{host}]" if family == socket.AF_INET6 else host,
+        port,
+        config.workers,
+    )
     return share
