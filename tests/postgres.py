@@ -103,56 +103,89 @@ def server_binaries() -> Path | None:
     return None
 
 
-@contextmanager
-def throwaway_cluster() -> Iterator[str]:
-    """Start a PostgreSQL cluster in a temporary folder; yield the URL of its `postgres` db."""
-    binaries = server_binaries()
-    if binaries is None:
-        raise PostgresUnavailable("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
-    as_root = os.geteuid() == 0
-    run_as: list[str] = []
-    if as_root:
-        if shutil.which("runuser") is None:
-            raise PostgresUnavailable("running as root without runuser to drop privileges")
-        run_as = ["runuser", "-u", SERVER_USER, "--"]
-    top = Path(tempfile.mkdtemp(prefix="uforge-mock-pg-"))
-    data, sockets, log = top / "data", top / "run", top / "server.log"
-    sockets.mkdir()
-    if as_root:
-        shutil.chown(top, SERVER_USER)
-        shutil.chown(sockets, SERVER_USER)
-    port = free_port()
+class Cluster:
+    """A PostgreSQL cluster in a temporary folder, on a free loopback port: started, stopped
+    and started again at will (a test of a store that goes away), deleted by `remove`."""
 
-    def run(*command: str) -> None:
+    def __init__(self) -> None:
+        binaries = server_binaries()
+        if binaries is None:
+            raise PostgresUnavailable(
+                "no PostgreSQL server binaries (initdb, pg_ctl) on this machine"
+            )
+        self.binaries = binaries
+        self.as_root = os.geteuid() == 0
+        if self.as_root and shutil.which("runuser") is None:
+            raise PostgresUnavailable("running as root without runuser to drop privileges")
+        self.top = Path(tempfile.mkdtemp(prefix="uforge-mock-pg-"))
+        self.data, self.sockets, self.log = self.top / "data", self.top / "run", self.top / "log"
+        self.sockets.mkdir()
+        if self.as_root:
+            shutil.chown(self.top, SERVER_USER)
+            shutil.chown(self.sockets, SERVER_USER)
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://{SERVER_USER}@127.0.0.1:{self.port}/postgres"
+        self.running = False
+
+    def _run(self, *command: str) -> None:
+        run_as = ["runuser", "-u", SERVER_USER, "--"] if self.as_root else []
         result = subprocess.run([*run_as, *command], capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
-            details = log.read_text() if log.exists() else ""
+            details = self.log.read_text() if self.log.exists() else ""
             raise PostgresUnavailable(
                 f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}{details}"
             )
 
-    try:
-        run(
-            str(binaries / "initdb"),
-            f"--pgdata={data}",
+    def create(self) -> None:
+        self._run(
+            str(self.binaries / "initdb"),
+            f"--pgdata={self.data}",
             f"--username={SERVER_USER}",
             "--auth=trust",
             "--encoding=UTF8",
             "--locale=C",
             "--no-sync",
         )
+
+    def start(self) -> None:
         # A test server: durability buys nothing here and costs most of the time.
         options = (
-            f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off"
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.sockets} -c fsync=off"
             " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        run(str(binaries / "pg_ctl"), "start", "-w", "-D", str(data), "-l", str(log), "-o", options)
+        pg_ctl = str(self.binaries / "pg_ctl")
+        self._run(pg_ctl, "start", "-w", "-D", str(self.data), "-l", str(self.log), "-o", options)
+        self.running = True
+
+    def stop(self) -> None:
+        self._run(str(self.binaries / "pg_ctl"), "stop", "-m", "fast", "-D", str(self.data))
+        self.running = False
+
+    def remove(self) -> None:
         try:
-            yield f"postgresql+psycopg://{SERVER_USER}@127.0.0.1:{port}/postgres"
+            if self.running:
+                self.stop()
         finally:
-            run(str(binaries / "pg_ctl"), "stop", "-m", "fast", "-D", str(data))
+            shutil.rmtree(self.top, ignore_errors=True)
+
+
+@contextmanager
+def running_cluster() -> Iterator[Cluster]:
+    """A new cluster, started; stopped and deleted at the end."""
+    cluster = Cluster()
+    try:
+        cluster.create()
+        cluster.start()
+        yield cluster
     finally:
-        shutil.rmtree(top, ignore_errors=True)
+        cluster.remove()
+
+
+@contextmanager
+def throwaway_cluster() -> Iterator[str]:
+    """Start a PostgreSQL cluster in a temporary folder; yield the URL of its `postgres` db."""
+    with running_cluster() as cluster:
+        yield cluster.url
 
 
 @contextmanager

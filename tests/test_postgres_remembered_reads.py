@@ -20,7 +20,7 @@ from tests.servers import server_processes, uforge_mock
 from uforge_mock.store import change_tracking, queries
 from uforge_mock.store.database import Database
 from uforge_mock.store.engine import create_store_engine, migrate_to_head
-from uforge_mock.store.postgres_reads import REUSE_SECONDS, PostgresReader
+from uforge_mock.store.postgres_reads import QUERY_CONNECTIONS, REUSE_SECONDS, PostgresReader
 
 pytestmark = pytest.mark.postgresql
 
@@ -248,6 +248,33 @@ def test_a_reader_whose_connections_the_server_terminated_reads_on_new_ones(
         )
         await psql_async(migrated, "UPDATE users SET password_hash = 'changed'")
         assert await guest_hash(database) == "changed"
+
+    asyncio.run(steps())
+
+
+def test_a_reader_whose_idle_query_connections_were_all_terminated_queries_on_a_new_one(
+    migrated: str, database: Database
+) -> None:
+    reader = reader_of(database)
+
+    async def steps() -> None:
+        # Four fetches at once leave four query connections idle.
+        logins = ["guest", "a", "b", "c"]
+        await asyncio.gather(
+            *(
+                asyncio.create_task(database.fetch(queries.USER_BY_LOGIN, login=login))
+                for login in logins
+            )
+        )
+        assert len(reader._idle) == QUERY_CONNECTIONS
+        await psql_async(
+            migrated,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        # A query not remembered, on a connection opened after the termination.
+        rows = await asyncio.create_task(database.fetch(queries.USER_BY_LOGIN, login="d"))
+        assert rows == []
 
     asyncio.run(steps())
 

@@ -13,12 +13,12 @@ from sqlalchemy.exc import OperationalError
 
 from tests.conftest import BASE_SEED, GUEST, seed
 from uforge_mock.settings import ARGON2_MIN_MEMORY_KIB, Settings
-from uforge_mock.store.database import busy_as_unavailable
 from uforge_mock.store.engine import create_store_engine, migrate_to_head
 from uforge_mock.store.models import MAX_ID, MAX_SEED_ID
 from uforge_mock.store.passwords import PasswordHasher
 from uforge_mock.store.seed import parse_seed_text
 from uforge_mock.store.seed_errors import MAX_REPORTED_PROBLEMS, SeedError
+from uforge_mock.store.unavailable import busy_as_unavailable
 from uforge_mock.wire.errors import StoreBusy
 
 SEED_MD_EXAMPLE = """

@@ -55,6 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UForgeException as error:  # the store busy (a server's seed or reset holds it)
         print(f"uforge-mock: {error.message}", file=sys.stderr)
         return 1
+    except Exception as error:
+        from uforge_mock.store.unavailable import first_line, store_unreachable
+
+        if not store_unreachable(error):
+            raise
+        # A database down or a URL that points nowhere: the driver's words, not a traceback.
+        print(f"uforge-mock: the store cannot be reached: {first_line(error)}", file=sys.stderr)
+        return 1
     return result
 
 
@@ -191,8 +199,8 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 def _seed(arguments: argparse.Namespace) -> int:
     from uforge_mock.platform.runtime import build_runtime
-    from uforge_mock.store.database import busy_as_unavailable
     from uforge_mock.store.engine import exclusive_preparation, migrate_to_head
+    from uforge_mock.store.unavailable import busy_as_unavailable
 
     runtime = build_runtime(settings_from(arguments, demo=False))
     with exclusive_preparation(runtime.engine), busy_as_unavailable():

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from uforge_mock.store import control_tables as store
 from uforge_mock.store.control_tables import ACTIVE_FAULTS, FaultRecord
 from uforge_mock.store.database import Database
+from uforge_mock.store.unavailable import OutageLog, store_unreachable
 
 log = logging.getLogger("uforge_mock")
 
@@ -101,6 +102,7 @@ class SharedFaults:
         self._faults: tuple[Fault, ...] = ()
         self._hits: Counter[int] = Counter()
         self._hits_lock = asyncio.Lock()
+        self._outage = OutageLog("fault hits kept until it is back")
 
     def start(self) -> None:
         """On the event loop that will serve (a lock belongs to one loop)."""
@@ -161,5 +163,9 @@ class SharedFaults:
             hits, self._hits = dict(self._hits), Counter()
             try:
                 await self.database.write(store.count_hits, hits=hits)
-            except Exception:
-                log.warning("the hits of %d faults were not counted", len(hits), exc_info=True)
+            except Exception as error:
+                if store_unreachable(error):
+                    self._outage.note(error)
+                    self._hits.update(hits)  # counted at the next flush
+                else:
+                    log.warning("the hits of %d faults were not counted", len(hits), exc_info=True)

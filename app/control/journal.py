@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlencode
 import anyio
 
 from uforge_mock.store.journal_store import JournalEntry, JournalStore, NewEntry
+from uforge_mock.store.unavailable import OutageLog, store_unreachable
 
 log = logging.getLogger("uforge_mock")
 
@@ -77,6 +78,7 @@ class Journal:
         self._pid = os.getpid()
         self._names: dict[Any, str] = {}
         self._stored_headers: dict[tuple[tuple[bytes, bytes], ...], str] = {}
+        self._outage = OutageLog("journal entries kept until it is back")
 
     def start(self) -> None:
         """On the event loop that will serve (a lock belongs to one loop)."""
@@ -113,9 +115,18 @@ class Journal:
             self._waiting.clear()
             try:
                 await anyio.to_thread.run_sync(self._write, batch)
-            except Exception:
-                self.dropped += len(batch)
-                log.warning("%d journal entries were not written", len(batch), exc_info=True)
+            except Exception as error:
+                if store_unreachable(error):
+                    # Kept for the next flush, before the notes taken since (the oldest go
+                    # first when that is more than the waiting list holds).
+                    self._outage.note(error)
+                    kept = [*batch, *self._waiting]
+                    self._waiting.clear()
+                    self._waiting.extend(kept)
+                    self.dropped += len(kept) - len(self._waiting)
+                else:
+                    self.dropped += len(batch)
+                    log.warning("%d journal entries were not written", len(batch), exc_info=True)
 
     def _write(self, batch: list[Noted]) -> None:
         self.store.append([self._entry(noted) for noted in batch], keep=self.size)

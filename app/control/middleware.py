@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uforge_mock.control.plane import ControlPlane
 from uforge_mock.platform.edge import DropConnection
 from uforge_mock.settings import UFORGE_PREFIXES
+from uforge_mock.store.unavailable import unavailable_error
 from uforge_mock.wire.errors import InjectedFault, UForgeException
 
 
@@ -55,8 +56,10 @@ class ControlPlaneMiddleware:
             raise
         except DropConnection:
             raise
-        except Exception:
-            status = status or 500
+        except Exception as error:
+            # The edge answers it: a store busy or out of reach with its 503, a bug with 500.
+            unavailable = unavailable_error(error)
+            status = status or (unavailable.status_code if unavailable else 500)
             raise
         finally:
             self.plane.journal.note(

@@ -6,7 +6,8 @@ documentation, middleware a user added):
   send `/api//users/...`; the raw path, which API-key signatures cover, is left as sent);
 - every response carries the `version` header;
 - a vendor error (`UForgeException`) raised anywhere becomes its `uforgeError`, in the
-  negotiated format, and a bug becomes a 500 `uforgeError` (logged; never a trace):
+  negotiated format, a store busy or out of reach a 503 with `Retry-After`, and a bug a 500
+  `uforgeError` (logged; never a trace):
   `answer_failure`, the one place that decides, called by the two layers below;
 - `DropConnection` closes the connection without a byte of answer (the control plane's faults).
 
@@ -87,17 +88,17 @@ class Failures:
 async def answer_failure(
     runtime: Runtime, error: Exception, scope: Scope, receive: Receive, send: Send
 ) -> None:
-    """Answer a request that failed with `error`: a vendor error as its `uforgeError`, any
-    other exception (a bug) as a logged 500 `uforgeError`, never a trace. When half an
-    answer is out already, nothing can be answered: the error goes on to the server, which
-    logs it and closes the connection."""
+    """Answer a request that failed with `error`: a vendor error as its `uforgeError`, a store
+    busy or out of reach as a 503 (`Runtime.store_failure`), any other exception (a bug) as a
+    logged 500 `uforgeError`, never a trace. When half an answer is out already, nothing can
+    be answered: the error goes on to the server, which logs it and closes the connection."""
     if scope.get(_ANSWERED):
         raise error
     request = Request(scope)
     if isinstance(error, UForgeException):
         response = await runtime.failure(request, error)
     else:
-        response = await runtime.internal_error(request)
+        response = await runtime.store_failure(request, error)
     await response(scope, receive, send)
 
 

@@ -21,7 +21,8 @@ from uforge_mock.store.database import Database
 from uforge_mock.store.engine import create_store_engine
 from uforge_mock.store.passwords import PasswordHasher
 from uforge_mock.store.seed import SeedLoader, SeedReport
-from uforge_mock.wire.errors import InternalError, UForgeException
+from uforge_mock.store.unavailable import OutageLog, unavailable_error
+from uforge_mock.wire.errors import InternalError, StoreUnreachable, UForgeException
 from uforge_mock.wire.responses import RenderedBodies, error_response
 
 log = logging.getLogger("uforge_mock")
@@ -88,6 +89,8 @@ class Runtime:
     conversions: Conversions = field(default_factory=Conversions)
     # Uploaded archives being received and read: each holds up to ARCHIVE_MAX_BYTES.
     uploads: Slots = field(default_factory=lambda: Slots(4))
+    # Requests answered StoreUnreachable (said in the log once in a while).
+    outage: OutageLog = field(default_factory=lambda: OutageLog("requests answered 503"))
 
     # ------------------------------------------------------------ time
 
@@ -118,7 +121,20 @@ class Runtime:
 
     async def failure(self, request: Request, error: UForgeException) -> Response:
         """The `uforgeError` answering a request that failed with `error`."""
-        return error_response(request, error, now=await self.error_time())
+        # A store that cannot be reached cannot tell its clock either: not asked again.
+        now = self.clock.now() if isinstance(error, StoreUnreachable) else await self.error_time()
+        return error_response(request, error, now=now)
+
+    async def store_failure(self, request: Request, error: Exception) -> Response:
+        """The answer to a request that failed with `error`, not a vendor error: a store busy
+        or out of reach is a 503 (`store/unavailable.py`; the outage logged once in a while,
+        not at every request), anything else is a bug (`internal_error`)."""
+        unavailable = unavailable_error(error)
+        if unavailable is None:
+            return await self.internal_error(request)
+        if isinstance(unavailable, StoreUnreachable):
+            self.outage.note(error)
+        return await self.failure(request, unavailable)
 
     async def internal_error(self, request: Request) -> Response:
         """The answer to a bug (call it while handling the exception): logged here with its

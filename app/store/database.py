@@ -7,7 +7,6 @@ from typing import Any, TypeVar
 
 import anyio
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 
 from uforge_mock.store.engine import SQLITE_BUSY_TIMEOUT_MS
 from uforge_mock.store.postgres_reads import PostgresReader
@@ -15,42 +14,12 @@ from uforge_mock.store.postgres_reads import forget_this_task as forget_postgres
 from uforge_mock.store.prepared import PreparedQuery
 from uforge_mock.store.sqlite_reads import SQLiteReader
 from uforge_mock.store.sqlite_reads import forget_this_task as forget_sqlite_check
-from uforge_mock.wire.errors import StoreBusy
+from uforge_mock.store.unavailable import busy_as_unavailable
 
 T = TypeVar("T")
 
 # How long a request's write waits for the store, unless the settings say.
 DEFAULT_WRITE_WAIT_SECONDS = 5.0
-# When a client answered StoreBusy may try again.
-BUSY_RETRY_AFTER_SECONDS = 2
-
-# SQLITE_BUSY and SQLITE_LOCKED (the low byte of an extended result code); PostgreSQL's
-# lock_not_available (lock_timeout), serialization_failure and deadlock_detected.
-_SQLITE_BUSY_CODES = {5, 6}
-_POSTGRESQL_BUSY_STATES = {"55P03", "40001", "40P01"}
-
-
-def store_busy(error: BaseException) -> bool:
-    """Whether `error` says the store was held by another writer (a seed, a reset) longer
-    than this one would wait: worth trying again, not a bug."""
-    if not isinstance(error, DBAPIError):
-        return False
-    original = error.orig
-    code = getattr(original, "sqlite_errorcode", None)
-    if isinstance(code, int):
-        return code & 0xFF in _SQLITE_BUSY_CODES
-    return getattr(original, "sqlstate", None) in _POSTGRESQL_BUSY_STATES
-
-
-@contextmanager
-def busy_as_unavailable() -> Iterator[None]:
-    """A store held too long by another writer becomes `StoreBusy` (503, Retry-After)."""
-    try:
-        yield
-    except DBAPIError as error:
-        if store_busy(error):
-            raise StoreBusy(retry_after=BUSY_RETRY_AFTER_SECONDS) from None
-        raise
 
 
 class Database:

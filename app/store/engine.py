@@ -8,21 +8,36 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
 # How long a SQLite connection waits for another writer (a seed, a reset) before it fails.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+# How long a PostgreSQL connection attempt may take (libpq waits for ever by default: a server
+# behind a firewall that drops packets would hold every request), unless the URL says.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def with_connect_timeout(url: str) -> URL:
+    """`url`, with libpq's `connect_timeout` when it is a PostgreSQL URL that sets none."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
+        return parsed
+    return parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_SECONDS)})
 
 
 def create_store_engine(url: str) -> Engine:
     """An engine for `url`; a SQLite file gets its folder, WAL mode and foreign keys."""
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
+        return create_engine(
+            with_connect_timeout(url), pool_pre_ping=True, pool_size=8, max_overflow=8
+        )
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)

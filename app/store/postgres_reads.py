@@ -154,9 +154,12 @@ class PostgresReader:
             try:
                 version = await connection.read()
             except psycopg.OperationalError:
-                # A connection the server dropped (a restart): one more try on a new one.
-                self._counters.remove(connection)
-                connection.close()
+                # A connection the server dropped (a restart): one more try on a new one (the
+                # free ones were opened before the same drop).
+                for dropped in (connection, *self._free_counters):
+                    self._counters.remove(dropped)
+                    dropped.close()
+                self._free_counters.clear()
                 if attempt == 2:
                     raise
                 continue
@@ -173,8 +176,12 @@ class PostgresReader:
             try:
                 rows = await query.run_async(connection, self.dialect, params)
             except psycopg.OperationalError:
-                _discard(connection)
-                self._opened -= 1
+                # A connection the server dropped (a restart, an administrator): the idle
+                # ones were opened before the same drop, so the next try opens a new one.
+                for dropped in (connection, *self._idle):
+                    _discard(dropped)
+                self._opened -= 1 + len(self._idle)
+                self._idle.clear()
                 await self._give_back(None)
                 if attempt == 2:
                     raise

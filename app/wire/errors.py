@@ -306,6 +306,11 @@ class StoreBusy(ServiceUnavailable):
     )
 
 
+class StoreUnreachable(ServiceUnavailable):
+    message_id = "mock.error.unavailable.store_unreachable"
+    default_message = "The store cannot be reached: try again after Retry-After"
+
+
 class UploadsBusy(ServiceUnavailable):
     message_id = "mock.error.unavailable.uploads"
     default_message = "Too many archives are being uploaded: try again later"
