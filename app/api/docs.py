@@ -276,8 +276,8 @@ ERROR_DESCRIPTIONS = {
     ),
     500: ("Unexpected failure", "mock.error.internal"),
     503: (
-        "Busy (too many credential checks or connections, or a seed holds the store): "
-        "try again after Retry-After",
+        "Busy (too many credential checks or connections, or a seed holds the store) or the "
+        "store out of reach: try again after Retry-After",
         "mock.error.unavailable",
     ),
 }
