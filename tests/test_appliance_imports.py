@@ -535,3 +535,127 @@ def test_real_hammr_reports_a_template_naming_a_missing_bundle(
     assert created.returncode == 2, output(created)
     assert "Template create: Import failed\nFailed to import the template: " in created.stdout
     assert 'the template names the bundle "Nginx" version "1.2"' in created.stdout, output(created)
+
+
+# ---------------------------------------------------------------- the user's imports
+
+
+def listed_imports(client: TestClient, query: str = "") -> Any:
+    response = client.get(f"{IMPORTS}{query}", headers={**GUEST, **JSON})
+    assert response.status_code == 200, response.text
+    return response.json()["applianceImports"]
+
+
+def listed_ids(listing: Any) -> list[int]:
+    return [
+        item["dbId"] for item in (listing.get("applianceImports") or {}).get("applianceImport", [])
+    ]
+
+
+def test_user_imports_list_every_ticket_with_its_state_valid_against_the_schema(
+    client: TestClient, app: FastAPI, clock: FrozenClock
+) -> None:
+    done = import_archive(client, clock, archive())
+    waiting = new_import(client, "?imported=true")
+    # Another user's import is not listed.
+    assert client.post("/api/users/viewer/imports", headers=VIEWER).status_code == 201
+    response = client.get(IMPORTS, headers=GUEST)
+    assert response.status_code == 200
+    document = assert_valid_uforge_xml(response.content, "applianceImports")
+    assert document.findtext("total") == "2"
+    items = document.findall("applianceImports/applianceImport")
+    assert [item.findtext("dbId") for item in items] == [str(done["dbId"]), str(waiting["dbId"])]
+    assert items[0].findtext("referenceUri") == done["referenceUri"]
+    assert items[0].findtext("status/complete") == "true"
+    assert items[1].findtext("uploaded") == "false"
+    assert items[1].findtext("status/percentage") == "0"
+
+
+def test_user_imports_are_searched_ordered_and_paged(
+    client: TestClient, clock: FrozenClock
+) -> None:
+    first, second, third = (
+        new_import(client, f"?imported={flag}") for flag in ("true", "false", "true")
+    )
+    assert listed_ids(listed_imports(client, "?query=imported==true")) == [
+        first["dbId"],
+        third["dbId"],
+    ]
+    newest_first = listed_imports(client, "?orderBy=dbId&descending=True&count=2&offset=1")
+    assert newest_first["total"] == 3
+    assert listed_ids(newest_first) == [second["dbId"], first["dbId"]]
+    assert listed_ids(listed_imports(client, "?query=imported==FALSE")) == [second["dbId"]]
+    unknown = client.get(f"{IMPORTS}?orderBy=nothing", headers={**GUEST, **JSON})
+    assert unknown.status_code == 400
+    not_a_boolean = client.get(f"{IMPORTS}?query=imported==yes", headers={**GUEST, **JSON})
+    assert not_a_boolean.status_code == 400
+    assert "imported must be true or false" in not_a_boolean.text
+
+
+def test_user_import_statuses_filter_on_ai(client: TestClient) -> None:
+    kept, other = new_import(client)["dbId"], new_import(client)["dbId"]
+    everything = client.get(f"{IMPORTS}/statuses", headers=GUEST)
+    assert everything.status_code == 200
+    document = assert_valid_uforge_xml(everything.content, "statuses")
+    assert [s.findtext("dbId") for s in document.findall("statuses/status")] == [
+        str(kept),
+        str(other),
+    ]
+    response = client.get(
+        f"{IMPORTS}/statuses",
+        params={"ai": f"users/guest/imports/{kept}"},
+        headers={**GUEST, **JSON},
+    )
+    statuses = response.json()["statuses"]
+    assert statuses["total"] == 1
+    assert [s["dbId"] for s in statuses["statuses"]["status"]] == [kept]
+
+
+def test_user_imports_need_appliance_create_and_the_users_own_path(client: TestClient) -> None:
+    assert client.get("/api/users/other/imports", headers=OTHER).status_code == 403
+    assert client.get("/api/users/other/imports/statuses", headers=OTHER).status_code == 403
+    assert client.get("/api/users/other/imports", headers=GUEST).status_code == 403
+
+
+def test_user_imports_list_is_not_modified_while_nothing_moves(
+    client: TestClient, clock: FrozenClock
+) -> None:
+    import_archive(client, clock, archive())
+    first = client.get(IMPORTS, headers=GUEST)
+    again = client.get(IMPORTS, headers={**GUEST, "If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    new_import(client)
+    changed = client.get(IMPORTS, headers={**GUEST, "If-None-Match": first.headers["etag"]})
+    assert changed.status_code == 200
+
+
+def test_deleting_an_import_removes_the_ticket_and_keeps_its_appliance(
+    client: TestClient, clock: FrozenClock
+) -> None:
+    done = import_archive(client, clock, archive())
+    iid = done["dbId"]
+    deleted = client.delete(f"{IMPORTS}/{iid}", headers=GUEST)
+    assert deleted.status_code == 204
+    assert deleted.content == b""
+    assert client.get(f"{IMPORTS}/{iid}", headers=GUEST).status_code == 404
+    assert client.get(f"{IMPORTS}/{iid}/status", headers=GUEST).status_code == 404
+    assert iid not in listed_ids(listed_imports(client))
+    assert appliance(client, done["referenceUri"])["name"] == TEMPLATE.name
+    again = client.delete(f"{IMPORTS}/{iid}", headers={**GUEST, **JSON})
+    assert again.status_code == 404
+    assert again.json()["uforgeError"]["statusCode"] == 404
+    assert new_import(client)["dbId"] > iid  # its id is not handed out again
+
+
+def test_deleting_a_running_or_waiting_import_is_allowed_and_another_users_is_404(
+    client: TestClient,
+) -> None:
+    waiting = new_import(client)["dbId"]
+    running = new_import(client)["dbId"]
+    assert upload(client, running, archive()).status_code == 201
+    for iid in (waiting, running):
+        assert client.delete(f"{IMPORTS}/{iid}", headers=GUEST).status_code == 204
+    mine = new_import(client)["dbId"]
+    response = client.delete(f"/api/users/viewer/imports/{mine}", headers=VIEWER)
+    assert response.status_code == 404
+    assert client.get(f"{IMPORTS}/{mine}", headers=GUEST).status_code == 200

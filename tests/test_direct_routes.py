@@ -22,7 +22,7 @@ from uforge_mock.api.direct import DirectRoutes
         ("GET", "/api//users/guest/mysoftware/918/exports/17/status", GUEST, 200),
         ("GET", STATUS_17, basic("guest", "wrong"), 401),
         ("GET", "/api/users/guest/mysoftware/918/exports/999/status", GUEST, 404),
-        ("DELETE", STATUS_17, GUEST, 405),  # not a method of the route: FastAPI answers
+        ("DELETE", STATUS_17, GUEST, 405),  # not a method of the resource
         ("GET", "/api/no/such/thing", GUEST, 404),  # no route: FastAPI answers
         ("GET", "/api/status", {}, 200),
         ("GET", "/openapi.json", {}, 200),
@@ -72,3 +72,45 @@ def test_a_typed_path_parameter_is_refused_at_start(app: FastAPI) -> None:
     router = _router_with(_takes_the_request, "/users/{uid:int}")
     with pytest.raises(TypeError, match="plain strings"):
         DirectRoutes(app, routers=[router])
+
+
+@pytest.mark.parametrize(
+    ("method", "allow"),
+    [("DELETE", "GET, HEAD"), ("POST", "GET, HEAD"), ("OPTIONS", "GET, HEAD")],
+)
+def test_a_literal_resource_is_never_served_by_a_template_that_matches_its_path(
+    client: TestClient, method: str, allow: str
+) -> None:
+    # `/users/{uid}/imports/statuses` is a resource of its own, as on the platform (JAX-RS
+    # takes the most literal template): `/users/{uid}/imports/{iid}` does not take its DELETE.
+    response = client.request(method, "/api/users/guest/imports/statuses", headers=GUEST)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    document = assert_valid_uforge_xml(response.content, "uforgeError")
+    assert document.findtext("localizedErrorMsg/messageId") == "mock.error.method_not_allowed"
+
+
+def test_a_method_of_the_resource_is_served_whichever_of_its_routes_holds_it(
+    client: TestClient,
+) -> None:
+    # GET and POST of `/users/{uid}/imports` are two routes of one resource.
+    assert client.get("/api/users/guest/imports", headers=GUEST).status_code == 200
+    assert client.post("/api/users/guest/imports", headers=GUEST).status_code == 201
+    assert client.delete("/api/users/guest/imports", headers=GUEST).status_code == 405
+
+
+def _answering(text: str) -> object:
+    async def handler(request: Request) -> Response:
+        return Response(text)
+
+    return handler
+
+
+def test_a_literal_template_wins_over_a_template_declared_before_it(app: FastAPI) -> None:
+    router = APIRouter()
+    templates = [("/users/{uid}/items/{iid}", "one item"), ("/users/{uid}/items/all", "all")]
+    for path, answer in templates:
+        router.add_api_route(path, _answering(answer), methods=["GET"])  # type: ignore[arg-type]
+    client = TestClient(DirectRoutes(app, routers=[router]))
+    assert client.get("/api/users/guest/items/all").text == "all"
+    assert client.get("/api/users/guest/items/7").text == "one item"

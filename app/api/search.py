@@ -118,9 +118,12 @@ def _conditions(query: str | None, fields: Mapping[str, Any]) -> tuple[Condition
 _LONG = 2**63
 
 
-def _value(field: str, text: str, kind: type) -> str | int | datetime:
-    """`text` as a value of the field's kind: a whole number, a date and time, or text that
-    XML can carry (a database compares like with like, and PostgreSQL text holds no NUL)."""
+def _value(field: str, text: str, kind: type) -> str | int | bool | datetime:
+    """`text` as a value of the field's kind: `true` or `false` (any case), a whole number, a
+    date and time, or text that XML can carry (a database compares like with like, and
+    PostgreSQL text holds no NUL)."""
+    if kind is bool:
+        return _boolean(text, field)
     if kind is int:
         digits = text.removeprefix("-")
         if digits.isascii() and digits.isdigit() and len(digits) <= 19:

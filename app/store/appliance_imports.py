@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from uforge_mock.jobs.simulation import TicketFacts
 from uforge_mock.store.appliances import create_appliance, delete_appliance
 from uforge_mock.store.imports import claim_upload, mark_refused, new_ticket
+from uforge_mock.store.library import Criteria, criteria_page, criteria_where
 from uforge_mock.store.queries import appliance_imports, appliances, my_software, users
 
 
@@ -103,6 +104,61 @@ _QUERY = select(appliance_imports, users.c.login.label("owner_login")).select_fr
 def import_by_id(connection: Connection, *, db_id: int) -> ApplianceImportRecord | None:
     row = connection.execute(_QUERY.where(appliance_imports.c.db_id == db_id)).first()
     return ApplianceImportRecord(**row._asdict()) if row is not None else None
+
+
+def imports_owned_by(connection: Connection, *, owner_id: int) -> list[ApplianceImportRecord]:
+    """Every import ticket of `owner_id`, by id."""
+    rows = connection.execute(
+        _QUERY.where(appliance_imports.c.owner_id == owner_id).order_by(appliance_imports.c.db_id)
+    ).all()
+    return [ApplianceImportRecord(**row._asdict()) for row in rows]
+
+
+# The fields a listing of appliance imports may search and order on, by wire name.
+APPLIANCE_IMPORT_COLUMNS: dict[str, Any] = {
+    "dbId": appliance_imports.c.db_id,
+    "created": appliance_imports.c.created,
+    "lastModified": appliance_imports.c.last_modified,
+    "uploadedTime": appliance_imports.c.uploaded,
+    "size": appliance_imports.c.archive_size,
+    "imported": appliance_imports.c.imported,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPage:
+    total: int
+    items: list[ApplianceImportRecord]
+
+
+def import_page(connection: Connection, *, owner_id: int, criteria: Criteria) -> ImportPage:
+    """One page of the import tickets of `owner_id` that meet `criteria`, and how many do
+    (`GET /users/{uid}/imports`)."""
+    dialect = connection.dialect.name
+    owned = appliance_imports.c.owner_id == owner_id
+    rows = connection.execute(
+        criteria_page(
+            _QUERY.where(owned),
+            APPLIANCE_IMPORT_COLUMNS,
+            criteria,
+            appliance_imports.c.db_id,
+            dialect,
+        )
+    ).all()
+    counted = select(func.count()).select_from(appliance_imports).where(owned)
+    total = connection.execute(
+        criteria_where(counted, APPLIANCE_IMPORT_COLUMNS, criteria, dialect)
+    ).scalar_one()
+    return ImportPage(
+        total=int(total), items=[ApplianceImportRecord(**row._asdict()) for row in rows]
+    )
+
+
+def delete_import(connection: Connection, *, db_id: int) -> bool:
+    """Delete the ticket (the appliance it made stays); False when it was already gone. Its
+    id is never handed out again (the table numbers with AUTOINCREMENT, or a sequence)."""
+    result = connection.execute(delete(appliance_imports).where(appliance_imports.c.db_id == db_id))
+    return result.rowcount == 1
 
 
 def create_import(

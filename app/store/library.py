@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Connection,
     DateTime,
@@ -50,15 +51,17 @@ class Condition:
     value has the column's kind (`value_kind`): a database compares like with like only."""
 
     column: str
-    value: str | int | datetime
+    value: str | int | bool | datetime
     negated: bool = False
 
 
 def value_kind(column: Any) -> type:
-    """What a condition on `column` compares it with: int, datetime or str."""
+    """What a condition on `column` compares it with: bool, int, datetime or str."""
     column_type = column.type
     if isinstance(column_type, TypeDecorator):
         column_type = column_type.impl_instance
+    if isinstance(column_type, Boolean):
+        return bool
     if isinstance(column_type, Integer):
         return int
     if isinstance(column_type, DateTime):

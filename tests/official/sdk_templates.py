@@ -13,7 +13,9 @@ ACTION is one of
         read then deleted
     import ARCHIVE IMPORTED
         an appliance import of ARCHIVE (IMPORTED: true or false): the ticket, the upload,
-        its status polled, the ticket read, the appliance it made read
+        its status polled, the ticket read, the appliance it made read; the user's imports
+        searched on `imported` and their statuses kept to this one (`ai`); the ticket
+        deleted, then read again
 """
 
 from __future__ import print_function
@@ -28,6 +30,7 @@ from uforge.objects.uforge import (
     ApplianceExport,
     ApplianceExports,
     ApplianceImport,
+    ApplianceImports,
     Appliances,
     Images,
     OpStatus,
@@ -224,6 +227,27 @@ def template_import(api, uid, args, result):
         result["appliance"] = appliance_fields(
             api.Users(uid).Appliances(id_of(done.referenceUri)).Get()
         )
+    result["step"] = "Imports.Getall"
+    query = "imported==%s" % ("true" if imported else "false")
+    listing = check_type(imports().Getall(Query=query, Orderby="dbId"), ApplianceImports)
+    items = listing.applianceImports.applianceImport if listing.applianceImports else []
+    result["user_imports"] = {
+        "type": type(listing).__name__,
+        "total": number(listing.total),
+        "items": [{"dbId": number(item.dbId), "imported": flag(item.imported)} for item in items],
+    }
+    result["step"] = "Imports.Statuses.Getallstatus"
+    uri = "users/%s/imports/%s" % (uid, iid)
+    statuses = check_type(imports().Statuses.Getallstatus(Ai=uri), OpStatuses)
+    found = statuses.statuses.status if statuses.statuses is not None else []
+    result["user_statuses"] = [status_fields(item) for item in found]
+    result["step"] = "Imports(iid).Delete"
+    result["deleted"] = imports(iid).Delete()
+    try:
+        imports(iid).Get()
+        result["after_delete"] = "still there"
+    except Exception as exception:
+        result["after_delete"] = error_fields(exception)
     del result["step"]
 
 

@@ -440,3 +440,12 @@ def test_sdk_imports_a_template_archive(
     made = result["appliance"]
     assert result["import"]["referenceUri"] == f"users/guest/appliances/{made['dbId']}"
     assert (made["name"], made["imported"]) == (f"SDK Import {credentials}", True)
+    mine = result["user_imports"]
+    assert mine["type"] == "ApplianceImports" and mine["total"] == len(mine["items"])
+    assert result["ticket"]["dbId"] in [item["dbId"] for item in mine["items"]]
+    assert all(item["imported"] is True for item in mine["items"])
+    [only] = result["user_statuses"]
+    assert (only["type"], only["complete"]) == ("OpStatus", True)
+    assert result["deleted"] == ""
+    assert result["after_delete"]["error"]["statusCode"] == 404
+    assert appliance_fields(official_server, made["dbId"])["name"] == made["name"]

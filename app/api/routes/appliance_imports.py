@@ -7,6 +7,9 @@ create` call). Entitlement `appliance_create` for every route, as the vendor's p
     GET  .../imports/{iid}/status         the import's progress (ETag / 304)
     GET  .../imports/{iid}                the ticket; `referenceUri` names the new appliance
                                           once the import is complete
+    GET  /users/{uid}/imports             the user's tickets (search criteria, paged)
+    GET  /users/{uid}/imports/statuses    their statuses (`?ai=URI` keeps those named)
+    DELETE .../imports/{iid}              the ticket goes (the appliance it made stays)
 
 Both hammr commands upload a gzip-compressed tar holding `template.yml` or `template.json`
 (`template create` packs the user's file, and any `config` scripts it names, into one): the
@@ -18,7 +21,9 @@ and `useMajor` are kept on the ticket: the mock's templates name their bundles b
 (always reused) and it has no catalogue of OS versions.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -30,8 +35,9 @@ from uforge_mock.api.deps import (
     path_user,
     runtime_of,
 )
-from uforge_mock.api.docs import document_responses, get_and_head
-from uforge_mock.api.search import BOOLEAN_TEXT
+from uforge_mock.api.docs import document_responses, error_responses, get_and_head
+from uforge_mock.api.routes.my_software import list_read_at
+from uforge_mock.api.search import BOOLEAN_TEXT, SEARCH_PARAMETERS, criteria_of
 from uforge_mock.api.template_imports import (
     TemplateRefused,
     existing_template_detail,
@@ -46,8 +52,10 @@ from uforge_mock.api.uploads import (
 )
 from uforge_mock.jobs.simulation import APPLIANCE_IMPORT, ExportState, export_state
 from uforge_mock.jobs.template_archive import REFUSED, read_template_archive
+from uforge_mock.platform.runtime import Runtime
 from uforge_mock.store import appliance_imports
 from uforge_mock.store.appliance_imports import (
+    APPLIANCE_IMPORT_COLUMNS,
     ApplianceExists,
     ApplianceImportRecord,
     ImportFlags,
@@ -57,8 +65,19 @@ from uforge_mock.store.appliance_imports import (
 from uforge_mock.store.imports import AlreadyUploaded
 from uforge_mock.wire.digest import content_digest
 from uforge_mock.wire.errors import ApplianceImportNotFound, Conflict
-from uforge_mock.wire.responses import document_response, require_acceptable
-from uforge_mock.wire.schemas import ApplianceImport, OpStatus
+from uforge_mock.wire.responses import (
+    document_response,
+    no_content_response,
+    require_acceptable,
+)
+from uforge_mock.wire.schemas import (
+    ApplianceImport,
+    ApplianceImportItems,
+    ApplianceImports,
+    OpStatus,
+    OpStatuses,
+    StatusItems,
+)
 
 router = APIRouter(tags=["appliance imports"])
 
@@ -191,6 +210,103 @@ async def appliance_import_create(request: Request) -> Response:
         import_document(record, None),
         status_code=201,
         headers={"Location": location},
+    )
+
+
+# The user's imports. Declared before the routes of one import: `statuses` is no `{iid}`.
+
+
+async def _user_imports(
+    request: Request, criteria_fields: dict[str, Any] | None = None
+) -> tuple[Runtime, int, list[tuple[ApplianceImportRecord, ExportState | None]]]:
+    """The caller's import tickets (a page of those meeting the query's criteria, with
+    `criteria_fields`; else all), how many match, and each one's state now."""
+    owner = await path_user(request, APPLIANCE_CREATE)
+    require_acceptable(request)
+    runtime = runtime_of(request)
+    if criteria_fields is None:
+        records = await runtime.database.read(appliance_imports.imports_owned_by, owner_id=owner.id)
+        total = len(records)
+    else:
+        criteria = criteria_of(request, criteria_fields)
+        page = await runtime.database.read(
+            appliance_imports.import_page, owner_id=owner.id, criteria=criteria
+        )
+        total, records = page.total, page.items
+    now = await runtime.now()
+    return runtime, total, [(record, import_state(record, now)) for record in records]
+
+
+def _digest(documents: Sequence[ApplianceImport | OpStatus]) -> str:
+    return content_digest(len(documents), *(document.digest for document in documents))
+
+
+@get_and_head(
+    router,
+    COLLECTION,
+    operation_id="applianceImport_getAll",
+    summary="List the appliance imports of a user",
+    description=(
+        "Requires the entitlement `appliance_create`. The user's import tickets, each with "
+        "its status at this instant: `total` counts every match; the page holds `count` of "
+        "them from `offset`, in `orderBy` order (default: by id)."
+    ),
+    responses=document_responses(ApplianceImports, errors=(400, 401, 403, 404, 406)),
+    response_class=Response,
+    openapi_extra={"parameters": SEARCH_PARAMETERS},
+)
+async def appliance_import_get_all(request: Request) -> Response:
+    runtime, total, found = await _user_imports(request, APPLIANCE_IMPORT_COLUMNS)
+    documents = [import_document(record, state) for record, state in found]
+    return document_response(
+        request,
+        ApplianceImports(
+            total=total, applianceImports=ApplianceImportItems(applianceImport=documents)
+        ),
+        digest=content_digest(total, _digest(documents)),
+        last_modified=await list_read_at(runtime),
+    )
+
+
+@get_and_head(
+    router,
+    COLLECTION + "/statuses",
+    operation_id="applianceImport_getAllStatus",
+    summary="Retrieve the statuses of a user's appliance imports",
+    description=(
+        "Requires the entitlement `appliance_create`. The `status` of every import ticket of "
+        "the user, by id; `ai` (repeatable: `?ai=URI1&ai=URI2`) keeps those of the imports "
+        "with these URIs (`users/{uid}/imports/{iid}`)."
+    ),
+    responses=document_responses(OpStatuses, errors=(401, 403, 404, 406)),
+    response_class=Response,
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "ai",
+                "in": "query",
+                "required": False,
+                "description": "An import's URI (repeatable): only the statuses of these",
+                "schema": {"type": "array", "items": {"type": "string"}},
+                "style": "form",
+                "explode": True,
+            }
+        ]
+    },
+)
+async def appliance_import_get_all_status(request: Request) -> Response:
+    runtime, _, found = await _user_imports(request)
+    wanted = {uri.strip("/") for uri in request.query_params.getlist("ai")}
+    statuses = [
+        status_document(record, state)
+        for record, state in found
+        if not wanted or import_uri(record) in wanted
+    ]
+    return document_response(
+        request,
+        OpStatuses(total=len(statuses), statuses=StatusItems(status=statuses)),
+        digest=_digest(statuses),
+        last_modified=await list_read_at(runtime),
     )
 
 
@@ -347,3 +463,25 @@ async def appliance_import_get(request: Request) -> Response:
         digest=document.digest,
         last_modified=document.lastModified,
     )
+
+
+@router.delete(
+    ITEM,
+    operation_id="applianceImport_delete",
+    summary="Delete an appliance import ticket",
+    description=(
+        "Requires the entitlement `appliance_create`. The ticket goes, whatever its state; the "
+        "appliance a complete import made stays. Its id is never handed out again."
+    ),
+    status_code=204,
+    responses={204: {"description": "Deleted"}, **error_responses((401, 403, 404, 413))},
+    response_class=Response,
+)
+async def appliance_import_delete(request: Request) -> Response:
+    record = await valid_import(request)
+    deleted = await runtime_of(request).database.write(
+        appliance_imports.delete_import, db_id=record.db_id
+    )
+    if not deleted:  # a concurrent delete won
+        raise ApplianceImportNotFound.for_id(str(record.db_id), record.owner_login)
+    return no_content_response()
