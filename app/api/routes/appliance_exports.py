@@ -4,7 +4,6 @@ cancel it); and the user's exports across templates, `GET /users/{uid}/exports` 
 `GET /users/{uid}/exports/statuses`.
 """
 
-from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
@@ -23,6 +22,7 @@ from uforge_mock.api.export_engine import (
 from uforge_mock.api.routes.appliances import appliance_of
 from uforge_mock.api.routes.my_software import list_read_at
 from uforge_mock.api.search import SEARCH_PARAMETERS, criteria_of
+from uforge_mock.api.statuses import listing_digest, statuses_response, uri_filter_parameter
 from uforge_mock.api.templates import template_facts
 from uforge_mock.jobs.simulation import APPLIANCE_EXPORT, ExportState, export_state
 from uforge_mock.jobs.template_archive import template_archive, template_archive_filename
@@ -36,9 +36,7 @@ from uforge_mock.wire.schemas import (
     ApplianceExport,
     ApplianceExportItems,
     ApplianceExports,
-    OpStatus,
     OpStatuses,
-    StatusItems,
 )
 
 
@@ -174,10 +172,6 @@ async def _user_exports(
     return runtime, total, states
 
 
-def _digest(documents: Sequence[ApplianceExport | OpStatus]) -> str:
-    return content_digest(len(documents), *(document.digest for document in documents))
-
-
 @get_and_head(
     router,
     USER_EXPORTS,
@@ -200,7 +194,7 @@ async def appliance_export_get_all(request: Request) -> Response:
         ApplianceExports(
             total=total, applianceExports=ApplianceExportItems(applianceExport=documents)
         ),
-        digest=content_digest(total, _digest(documents)),
+        digest=content_digest(total, listing_digest(documents)),
         last_modified=await list_read_at(runtime),
     )
 
@@ -217,31 +211,16 @@ async def appliance_export_get_all(request: Request) -> Response:
     ),
     responses=document_responses(OpStatuses, errors=(401, 403, 404, 406)),
     response_class=Response,
-    openapi_extra={
-        "parameters": [
-            {
-                "name": "ae",
-                "in": "query",
-                "required": False,
-                "description": "An export's URI (repeatable): only the statuses of these",
-                "schema": {"type": "array", "items": {"type": "string"}},
-                "style": "form",
-                "explode": True,
-            }
-        ]
-    },
+    openapi_extra={"parameters": [uri_filter_parameter("ae", "An export")]},
 )
 async def appliance_export_get_all_status(request: Request) -> Response:
     runtime, _, exports = await _user_exports(request)
-    wanted = {uri.strip("/") for uri in request.query_params.getlist("ae")}
-    statuses = [
-        APPLIANCE_EXPORTS.status(record, state)
-        for record, state in exports
-        if not wanted or APPLIANCE_EXPORTS.export_uri(record) in wanted
-    ]
-    return document_response(
+    return statuses_response(
         request,
-        OpStatuses(total=len(statuses), statuses=StatusItems(status=statuses)),
-        digest=_digest(statuses),
-        last_modified=await list_read_at(runtime),
+        "ae",
+        (
+            (APPLIANCE_EXPORTS.export_uri(record), APPLIANCE_EXPORTS.status(record, state))
+            for record, state in exports
+        ),
+        read_at=await list_read_at(runtime),
     )

@@ -21,7 +21,6 @@ and `useMajor` are kept on the ticket: the mock's templates name their bundles b
 (always reused) and it has no catalogue of OS versions.
 """
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +37,7 @@ from uforge_mock.api.deps import (
 from uforge_mock.api.docs import document_responses, error_responses, get_and_head
 from uforge_mock.api.routes.my_software import list_read_at
 from uforge_mock.api.search import BOOLEAN_TEXT, SEARCH_PARAMETERS, criteria_of
+from uforge_mock.api.statuses import listing_digest, statuses_response, uri_filter_parameter
 from uforge_mock.api.template_imports import (
     TemplateRefused,
     existing_template_detail,
@@ -76,7 +76,6 @@ from uforge_mock.wire.schemas import (
     ApplianceImports,
     OpStatus,
     OpStatuses,
-    StatusItems,
 )
 
 router = APIRouter(tags=["appliance imports"])
@@ -237,10 +236,6 @@ async def _user_imports(
     return runtime, total, [(record, import_state(record, now)) for record in records]
 
 
-def _digest(documents: Sequence[ApplianceImport | OpStatus]) -> str:
-    return content_digest(len(documents), *(document.digest for document in documents))
-
-
 @get_and_head(
     router,
     COLLECTION,
@@ -263,7 +258,7 @@ async def appliance_import_get_all(request: Request) -> Response:
         ApplianceImports(
             total=total, applianceImports=ApplianceImportItems(applianceImport=documents)
         ),
-        digest=content_digest(total, _digest(documents)),
+        digest=content_digest(total, listing_digest(documents)),
         last_modified=await list_read_at(runtime),
     )
 
@@ -280,33 +275,15 @@ async def appliance_import_get_all(request: Request) -> Response:
     ),
     responses=document_responses(OpStatuses, errors=(401, 403, 404, 406)),
     response_class=Response,
-    openapi_extra={
-        "parameters": [
-            {
-                "name": "ai",
-                "in": "query",
-                "required": False,
-                "description": "An import's URI (repeatable): only the statuses of these",
-                "schema": {"type": "array", "items": {"type": "string"}},
-                "style": "form",
-                "explode": True,
-            }
-        ]
-    },
+    openapi_extra={"parameters": [uri_filter_parameter("ai", "An import")]},
 )
 async def appliance_import_get_all_status(request: Request) -> Response:
     runtime, _, found = await _user_imports(request)
-    wanted = {uri.strip("/") for uri in request.query_params.getlist("ai")}
-    statuses = [
-        status_document(record, state)
-        for record, state in found
-        if not wanted or import_uri(record) in wanted
-    ]
-    return document_response(
+    return statuses_response(
         request,
-        OpStatuses(total=len(statuses), statuses=StatusItems(status=statuses)),
-        digest=_digest(statuses),
-        last_modified=await list_read_at(runtime),
+        "ai",
+        ((import_uri(record), status_document(record, state)) for record, state in found),
+        read_at=await list_read_at(runtime),
     )
 
 
