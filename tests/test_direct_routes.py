@@ -114,3 +114,14 @@ def test_a_literal_template_wins_over_a_template_declared_before_it(app: FastAPI
     client = TestClient(DirectRoutes(app, routers=[router]))
     assert client.get("/api/users/guest/items/all").text == "all"
     assert client.get("/api/users/guest/items/7").text == "one item"
+
+
+def test_a_resources_methods_are_found_whatever_routes_lie_between_them(app: FastAPI) -> None:
+    router = APIRouter()
+    router.add_api_route("/users/{uid}/items", _answering("made"), methods=["POST"])  # type: ignore[arg-type]
+    router.add_api_route("/users/{uid}", _answering("user"), methods=["GET"])  # type: ignore[arg-type]
+    router.add_api_route("/users/{uid}/items", _answering("listed"), methods=["GET"])  # type: ignore[arg-type]
+    client = TestClient(DirectRoutes(app, routers=[router]))
+    assert client.get("/api/users/guest/items").text == "listed"
+    assert client.post("/api/users/guest/items").text == "made"
+    assert client.get("/api/users/guest").text == "user"

@@ -76,15 +76,13 @@ class DirectRoutes:
         await self.app(scope, receive, send)
 
     def _resource(self, path: str) -> list["DirectRoute"]:
-        """The routes of the resource at `path`: those of the most literal template that
-        matches it (several routes share one template, one per method or two)."""
-        found: list[DirectRoute] = []
-        for route in self._routes(path):
-            if found and route.literal_characters < found[0].literal_characters:
-                break
-            if route.pattern.match(path) is not None:
-                found.append(route)
-        return found
+        """The routes of the resource at `path`: those of the template of the first route
+        that matches it, the most literal one (a template has a route per method, or two)."""
+        routes = self._routes(path)
+        first = next((route for route in routes if route.pattern.match(path)), None)
+        if first is None:
+            return []
+        return [route for route in routes if route.pattern.pattern == first.pattern.pattern]
 
     def _route_of_resource(self, path: str, method: str) -> "DirectRoute":
         resource = self._resource(path)
