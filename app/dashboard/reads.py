@@ -19,7 +19,7 @@ from uforge_mock.api.routes.appliance_exports import APPLIANCE_EXPORTS
 from uforge_mock.api.routes.appliance_imports import import_state as appliance_import_state
 from uforge_mock.api.routes.bundle_imports import WAITING_MESSAGE, import_state
 from uforge_mock.api.routes.exports import MY_SOFTWARE_EXPORTS
-from uforge_mock.jobs.clock import ClockState
+from uforge_mock.jobs.clock import Clock, ClockState
 from uforge_mock.jobs.simulation import ExportState, export_state
 from uforge_mock.store import appliance_import_patches, imports
 from uforge_mock.store import queries as store
@@ -117,9 +117,13 @@ class World:
     appliances: Rows[ApplianceRow]
 
 
-def read_world(connection: Connection, *, base: datetime) -> World:
-    """The store as the dashboard shows it; `base` is the server's base clock's time."""
+def read_world(connection: Connection, *, base_clock: Clock) -> World:
+    """The store as the dashboard shows it, at the mock's time now."""
     clock = store.clock_state(connection)
+    # The base time is taken after the clock's state is read, as `Runtime.now` does: taken
+    # before, a clock set running meanwhile (its offset computed from a later base time) would
+    # put the mock's time back, and a bar from 30 % to 29 %.
+    base = base_clock.now()
     now = clock.now(base)
     exports = [row for family in EXPORT_FAMILIES for row in export_rows(connection, family, now)]
     exports.sort(key=lambda row: (row.created, row.db_id), reverse=True)

@@ -161,11 +161,10 @@ class Dashboard:
             entries, _ = await plane.journal.page(limit=JOURNAL_ROWS)
             controls = controls_of(entries, await plane.faults.listing())
         platform = self.platform(runtime)
-        base = runtime.clock.now()
 
         def build() -> dict[str, str]:
             with runtime.engine.connect() as connection:
-                world = read_world(connection, base=base)
+                world = read_world(connection, base_clock=runtime.clock)
             return self.templates.render_sections(
                 world=world, platform=platform, controls=controls, can_act=can_act
             )
